@@ -1,0 +1,17 @@
+-- The registry of running Sluice processes: each one inserts its row at
+-- start and refreshes heartbeat_at; /readyz and scale-out read it.
+-- Timestamps are integer Unix microseconds (the store's DSN converts).
+
+-- +goose Up
+CREATE TABLE workers (
+    id           TEXT PRIMARY KEY,
+    hostname     TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    roles        TEXT NOT NULL,
+    started_at   TIMESTAMP NOT NULL,
+    heartbeat_at TIMESTAMP NOT NULL
+);
+CREATE INDEX workers_heartbeat_at_idx ON workers (heartbeat_at);
+
+-- +goose Down
+DROP TABLE workers;
