@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/internal/app"
+	"github.com/sluicehq/sluice/internal/devbroker"
+)
+
+func newDevCmd() *cobra.Command {
+	var (
+		dataDir     string
+		kafkaListen string
+		kafka       string
+		httpAddr    string
+		storeDSN    string
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run all of Sluice in one process on embedded defaults",
+		Long: `Run all of Sluice in one process: an embedded Kafka-protocol broker, a SQLite
+metadata store, the HTTP API and every other part, with nothing to install.
+
+The embedded broker (franz-go's kfake) persists topics, records and consumer
+offsets under --data-dir, so a restart keeps them. Use --kafka to run against
+an existing Kafka cluster instead.
+
+SIGINT or SIGTERM drains and exits within 10 seconds.`,
+		Example: `  sluice dev
+  sluice dev --data-dir /tmp/sluice --http 127.0.0.1:9090
+  sluice dev --kafka 127.0.0.1:29092`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext()
+			defer stop()
+			if err := os.MkdirAll(dataDir, 0o755); err != nil {
+				return fmt.Errorf("data dir: %w", err)
+			}
+			if storeDSN == "" {
+				abs, err := filepath.Abs(filepath.Join(dataDir, "sluice.db"))
+				if err != nil {
+					return fmt.Errorf("data dir: %w", err)
+				}
+				storeDSN = "sqlite://" + abs
+			}
+
+			brokerDesc := kafka + " (external)"
+			if kafka == "" {
+				b, err := devbroker.Start(devbroker.Config{Listen: kafkaListen, DataDir: filepath.Join(dataDir, "kafka")})
+				if err != nil {
+					return err
+				}
+				// Closed after the process has stopped using it.
+				defer b.Close()
+				kafka = b.Addr()
+				brokerDesc = kafka + " (embedded)"
+			}
+
+			p, err := app.Open(ctx, app.Options{
+				Roles:    []string{app.RoleServer, app.RoleWorker},
+				HTTPAddr: httpAddr,
+				StoreDSN: storeDSN,
+				Kafka:    strings.Split(kafka, ","),
+			})
+			if err != nil {
+				return err
+			}
+			base := "http://" + p.API.Addr()
+			fmt.Fprintf(cmd.OutOrStdout(), `Sluice dev is running.
+  API        %[1]s/v1
+  OpenAPI    %[1]s/openapi.json   (docs: %[1]s/docs)
+  health     %[1]s/healthz   %[1]s/readyz
+  metrics    %[1]s/metrics
+  Kafka      %[2]s
+  store      %[3]s
+  data dir   %[4]s
+Press Ctrl-C to stop.
+`, base, brokerDesc, p.Store, dataDir)
+			if err := p.Run(ctx); err != nil {
+				return err
+			}
+			slog.Info("stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data-dir", "./.sluice", "directory for the embedded broker's data and the SQLite store")
+	f.StringVar(&kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	f.StringVar(&kafka, "kafka", "", "bootstrap servers (host:port,...) of an existing Kafka cluster to use instead of the embedded broker")
+	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
+	f.StringVar(&storeDSN, "store", "", "metadata store (default sqlite://<data-dir>/sluice.db); also postgres://user:pass@host/db")
+	return cmd
+}

@@ -1,0 +1,171 @@
+// Package app assembles a Sluice process from its parts for the roles it
+// plays (server, worker, or both in `sluice dev`), runs them together, and
+// stops them in order.
+//
+// Shutdown order: the HTTP API stops taking requests and drains, the control
+// loops and workers stop (a node deregisters itself), and only then are the
+// shared resources closed — Kafka clients, then the store. The embedded dev
+// broker is owned by the caller and closed after Run returns.
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/api"
+	"github.com/sluicehq/sluice/internal/buildinfo"
+	"github.com/sluicehq/sluice/internal/fleet"
+	"github.com/sluicehq/sluice/internal/store"
+)
+
+// Roles a process can play.
+const (
+	RoleServer = "server"
+	RoleWorker = "worker"
+)
+
+// Options configure a process.
+type Options struct {
+	Roles []string
+	// HTTPAddr is where the API (server) or the probes and metrics (worker) listen.
+	HTTPAddr string
+	// StoreDSN selects the metadata store: sqlite:///path or postgres://...
+	StoreDSN string
+	// Kafka lists bootstrap servers of a Kafka cluster this process must
+	// reach to be ready. Empty means none.
+	Kafka []string
+	// HeartbeatInterval overrides fleet.DefaultInterval.
+	HeartbeatInterval time.Duration
+	Logger            *slog.Logger
+}
+
+// Process is an assembled Sluice process, ready to Run.
+type Process struct {
+	opts     Options
+	log      *slog.Logger
+	Store    *store.Store
+	API      *api.Server
+	Registry *prometheus.Registry
+	node     fleet.Node
+	kafka    *kgo.Client
+}
+
+// Open connects to the store (migrating it), builds the API and binds its
+// listener. On error nothing is left open.
+func Open(ctx context.Context, opts Options) (_ *Process, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	p := &Process{opts: opts, log: opts.Logger, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	p.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if p.Store, err = store.Open(ctx, opts.StoreDSN); err != nil {
+		return nil, err
+	}
+	p.API = api.New(api.Config{Addr: opts.HTTPAddr, Registry: p.Registry, Logger: p.log})
+	p.API.AddCheck("store", p.Store.Ping)
+	if len(opts.Kafka) > 0 {
+		if p.kafka, err = kgo.NewClient(kgo.SeedBrokers(opts.Kafka...)); err != nil {
+			return nil, fmt.Errorf("kafka client for %v: %w", opts.Kafka, err)
+		}
+		p.API.AddCheck("kafka", p.kafka.Ping)
+	}
+	registry := fleet.NewRegistry(p.Store)
+	Register(p.API.API(), Deps{Nodes: registry})
+	p.node = fleet.NewNode(buildinfo.Get().Version, opts.Roles...)
+	if err = p.API.Listen(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Deps are what the API's operations need. Register accepts zero values so
+// the OpenAPI description can be produced without running anything.
+type Deps struct {
+	Nodes api.NodeLister
+}
+
+// Register adds every API operation to a. It is the one place that lists
+// them, used both by running processes and by OpenAPI generation.
+func Register(a huma.API, d Deps) {
+	api.RegisterNodes(a, d.Nodes)
+}
+
+// Node is this process's identity in the fleet.
+func (p *Process) Node() fleet.Node { return p.node }
+
+// Run runs every part until ctx ends or one part fails, then stops all of them
+// and closes the store and Kafka clients. It returns the first failure.
+func (p *Process) Run(ctx context.Context) error {
+	defer p.close()
+	var g run.Group
+	add := func(name string, fn func(context.Context) error) {
+		cctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error {
+			if err := fn(cctx); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			// A part that returns on its own before shutdown stops the process.
+			return cctx.Err()
+		}, func(error) { cancel() })
+	}
+	add("http api", p.API.Run)
+	hb := &fleet.Heartbeater{Registry: fleet.NewRegistry(p.Store), Node: p.node,
+		Interval: p.opts.HeartbeatInterval, Logger: p.log}
+	add("heartbeat", hb.Run)
+	err := g.Run()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (p *Process) close() {
+	if p.kafka != nil {
+		p.kafka.Close()
+	}
+	if p.Store != nil {
+		if err := p.Store.Close(); err != nil {
+			p.log.Warn("closing store", "err", err)
+		}
+	}
+}
+
+// OpenAPI returns the OpenAPI 3.1 description of the API in JSON, as served at
+// /openapi.json.
+func OpenAPI() ([]byte, error) {
+	s := api.New(api.Config{Addr: "127.0.0.1:0"})
+	Register(s.API(), Deps{})
+	return s.API().OpenAPI().MarshalJSON()
+}
+
+// OpenAPIIndented is OpenAPI formatted for humans and diffs, as committed in
+// docs/openapi.json.
+func OpenAPIIndented() ([]byte, error) {
+	spec, err := OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, spec, "", "  "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
