@@ -20,6 +20,7 @@ func newDevCmd() *cobra.Command {
 		kafka       string
 		httpAddr    string
 		storeDSN    string
+		loops       loopFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -37,6 +38,9 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
   sluice dev --kafka 127.0.0.1:29092`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := loops.validate(); err != nil {
+				return err
+			}
 			ctx, stop := signalContext()
 			defer stop()
 			if err := os.MkdirAll(dataDir, 0o755); err != nil {
@@ -67,8 +71,15 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
 				HTTPAddr: httpAddr,
 				StoreDSN: storeDSN,
 				Kafka:    strings.Split(kafka, ","),
+
+				ReconcileInterval: loops.reconcile,
+				ProbeInterval:     loops.probe,
 			})
 			if err != nil {
+				return err
+			}
+			if err := p.SeedDev(ctx, strings.Split(kafka, ",")); err != nil {
+				p.Close()
 				return err
 			}
 			base := "http://" + p.API.Addr()
@@ -77,11 +88,11 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
   OpenAPI    %[1]s/openapi.json   (docs: %[1]s/docs)
   health     %[1]s/healthz   %[1]s/readyz
   metrics    %[1]s/metrics
-  Kafka      %[2]s
+  Kafka      %[2]s, cluster "local" with tenants %[5]s
   store      %[3]s
   data dir   %[4]s
 Press Ctrl-C to stop.
-`, base, brokerDesc, p.Store, dataDir)
+`, base, brokerDesc, p.Store, dataDir, strings.Join(app.DevTenants, ", "))
 			if err := p.Run(ctx); err != nil {
 				return err
 			}
@@ -95,5 +106,6 @@ Press Ctrl-C to stop.
 	f.StringVar(&kafka, "kafka", "", "bootstrap servers (host:port,...) of an existing Kafka cluster to use instead of the embedded broker")
 	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
 	f.StringVar(&storeDSN, "store", "", "metadata store (default sqlite://<data-dir>/sluice.db); also postgres://user:pass@host/db")
+	loops.add(f)
 	return cmd
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // stopGrace is how long shutdown may take after SIGINT/SIGTERM before the
@@ -37,4 +40,22 @@ func signalContext() (context.Context, context.CancelFunc) {
 		os.Exit(1)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// loopFlags pace the control loops of a server.
+type loopFlags struct {
+	reconcile time.Duration
+	probe     time.Duration
+}
+
+func (l *loopFlags) add(f *pflag.FlagSet) {
+	f.DurationVar(&l.reconcile, "reconcile-interval", time.Minute, "how often the catalog compares its records with every Kafka cluster and settles pending operations")
+	f.DurationVar(&l.probe, "probe-interval", 15*time.Second, "how often each Kafka cluster's health and use are probed")
+}
+
+func (l *loopFlags) validate() error {
+	if l.reconcile < time.Second || l.probe < time.Second {
+		return errors.New("--reconcile-interval and --probe-interval must be at least 1s")
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 func newServerCmd() *cobra.Command {
 	var httpAddr, storeDSN string
+	var loops loopFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the API and control loops against real Kafka clusters and a shared store",
@@ -24,9 +25,13 @@ Kafka clusters are registered through the API, not given as flags.`,
 			if storeDSN == "" {
 				return errors.New("--store is required (postgres://... in production, or sqlite:///path/sluice.db)")
 			}
+			if err := loops.validate(); err != nil {
+				return err
+			}
 			ctx, stop := signalContext()
 			defer stop()
-			p, err := app.Open(ctx, app.Options{Roles: []string{app.RoleServer}, HTTPAddr: httpAddr, StoreDSN: storeDSN})
+			p, err := app.Open(ctx, app.Options{Roles: []string{app.RoleServer}, HTTPAddr: httpAddr, StoreDSN: storeDSN,
+				ReconcileInterval: loops.reconcile, ProbeInterval: loops.probe})
 			if err != nil {
 				return err
 			}
@@ -36,5 +41,6 @@ Kafka clusters are registered through the API, not given as flags.`,
 	}
 	cmd.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
 	cmd.Flags().StringVar(&storeDSN, "store", "", "metadata store: postgres://user:pass@host:5432/db or sqlite:///path/sluice.db (required)")
+	loops.add(cmd.Flags())
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -25,6 +26,8 @@ import (
 
 	"github.com/sluicehq/sluice/internal/api"
 	"github.com/sluicehq/sluice/internal/buildinfo"
+	"github.com/sluicehq/sluice/internal/catalog"
+	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/fleet"
 	"github.com/sluicehq/sluice/internal/store"
 )
@@ -47,6 +50,10 @@ type Options struct {
 	Kafka []string
 	// HeartbeatInterval overrides fleet.DefaultInterval.
 	HeartbeatInterval time.Duration
+	// ReconcileInterval and ProbeInterval pace the catalog's reconciler
+	// (servers only), overriding its defaults of 1m and 15s.
+	ReconcileInterval time.Duration
+	ProbeInterval     time.Duration
 	Logger            *slog.Logger
 }
 
@@ -57,6 +64,8 @@ type Process struct {
 	Store    *store.Store
 	API      *api.Server
 	Registry *prometheus.Registry
+	Events   *events.Log
+	Catalog  *catalog.Service
 	node     fleet.Node
 	kafka    *kgo.Client
 }
@@ -70,7 +79,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	p := &Process{opts: opts, log: opts.Logger, Registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
-			p.close()
+			p.Close()
 		}
 	}()
 	p.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -86,8 +95,9 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		}
 		p.API.AddCheck("kafka", p.kafka.Ping)
 	}
-	registry := fleet.NewRegistry(p.Store)
-	Register(p.API.API(), Deps{Nodes: registry})
+	p.Events = events.NewLog(p.Store)
+	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log})
+	Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events})
 	p.node = fleet.NewNode(buildinfo.Get().Version, opts.Roles...)
 	if err = p.API.Listen(); err != nil {
 		return nil, err
@@ -98,14 +108,20 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 // Deps are what the API's operations need. Register accepts zero values so
 // the OpenAPI description can be produced without running anything.
 type Deps struct {
-	Nodes api.NodeLister
+	Nodes   api.NodeLister
+	Catalog *catalog.Service
+	Events  *events.Log
 }
 
 // Register adds every API operation to a. It is the one place that lists
 // them, used both by running processes and by OpenAPI generation.
 func Register(a huma.API, d Deps) {
 	api.RegisterNodes(a, d.Nodes)
+	api.RegisterCatalog(a, d.Catalog)
+	api.RegisterEvents(a, d.Events)
 }
+
+func (p *Process) hasRole(role string) bool { return slices.Contains(p.opts.Roles, role) }
 
 // Node is this process's identity in the fleet.
 func (p *Process) Node() fleet.Node { return p.node }
@@ -113,7 +129,7 @@ func (p *Process) Node() fleet.Node { return p.node }
 // Run runs every part until ctx ends or one part fails, then stops all of them
 // and closes the store and Kafka clients. It returns the first failure.
 func (p *Process) Run(ctx context.Context) error {
-	defer p.close()
+	defer p.Close()
 	var g run.Group
 	add := func(name string, fn func(context.Context) error) {
 		cctx, cancel := context.WithCancel(ctx)
@@ -129,6 +145,12 @@ func (p *Process) Run(ctx context.Context) error {
 	hb := &fleet.Heartbeater{Registry: fleet.NewRegistry(p.Store), Node: p.node,
 		Interval: p.opts.HeartbeatInterval, Logger: p.log}
 	add("heartbeat", hb.Run)
+	if p.hasRole(RoleServer) {
+		rec := &catalog.Reconciler{Service: p.Catalog, Interval: p.opts.ReconcileInterval,
+			ProbeInterval: p.opts.ProbeInterval, Logger: p.log.With("loop", "catalog")}
+		add("catalog reconciler", rec.Run)
+		add("event pruning", p.pruneEvents)
+	}
 	err := g.Run()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil
@@ -136,7 +158,33 @@ func (p *Process) Run(ctx context.Context) error {
 	return err
 }
 
-func (p *Process) close() {
+// eventRetention is how long events are kept.
+const eventRetention = 30 * 24 * time.Hour
+
+// pruneEvents deletes events older than eventRetention, hourly.
+func (p *Process) pruneEvents(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := p.Events.Prune(ctx, time.Now().Add(-eventRetention)); err != nil && ctx.Err() == nil {
+			p.log.Warn("pruning events failed", "err", err)
+		} else if n > 0 {
+			p.log.Info("pruned old events", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases what Open acquired; Run calls it on return. Use it only
+// when Run is not called.
+func (p *Process) Close() {
+	if p.Catalog != nil {
+		p.Catalog.Close()
+	}
 	if p.kafka != nil {
 		p.kafka.Close()
 	}
