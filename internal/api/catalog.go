@@ -84,9 +84,14 @@ type clusterPatch struct {
 		BootstrapServers []string        `json:"bootstrapServers,omitempty" doc:"Replaces the bootstrap servers; the new ones must answer."`
 		TLS              *kafkaconn.TLS  `json:"tls,omitempty" doc:"Replaces the TLS settings; an empty clientKey keeps the stored one."`
 		SASL             *kafkaconn.SASL `json:"sasl,omitempty" doc:"Replaces the SASL settings; an empty password keeps the stored one."`
-		Limits           *catalog.Limits `json:"limits,omitempty"`
+		Limits           *limitsPatch    `json:"limits,omitempty" doc:"Changes the given limits; the others stay."`
 		State            *string         `json:"state,omitempty" enum:"active,draining"`
 	}
+}
+
+type limitsPatch struct {
+	MaxPartitions     *int   `json:"maxPartitions,omitempty" minimum:"0"`
+	MaxBytesPerSecond *int64 `json:"maxBytesPerSecond,omitempty" minimum:"0"`
 }
 
 type clusterPath struct {
@@ -191,7 +196,17 @@ func RegisterCatalog(api huma.API, svc *catalog.Service) {
 			return nil, problem(ctx, err)
 		}
 		b := in.Body
-		u := catalog.ClusterUpdate{Region: b.Region, Limits: b.Limits}
+		u := catalog.ClusterUpdate{Region: b.Region}
+		if b.Limits != nil {
+			lim := cur.Limits
+			if b.Limits.MaxPartitions != nil {
+				lim.MaxPartitions = *b.Limits.MaxPartitions
+			}
+			if b.Limits.MaxBytesPerSecond != nil {
+				lim.MaxBytesPerSecond = *b.Limits.MaxBytesPerSecond
+			}
+			u.Limits = &lim
+		}
 		if b.State != nil {
 			st := catalog.ClusterState(*b.State)
 			u.State = &st

@@ -23,8 +23,8 @@ const (
 
 // Limits cap what placement puts on a cluster. Zero means no limit.
 type Limits struct {
-	MaxPartitions     int   `json:"maxPartitions" minimum:"0" doc:"Most partitions (over all topics) placement may fill the cluster to; 0 = no limit."`
-	MaxBytesPerSecond int64 `json:"maxBytesPerSecond" minimum:"0" doc:"Placement skips the cluster while its measured write rate is at or above this; 0 = no limit."`
+	MaxPartitions     int   `json:"maxPartitions" required:"false" minimum:"0" doc:"Most partitions (over all topics) placement may fill the cluster to; 0 = no limit."`
+	MaxBytesPerSecond int64 `json:"maxBytesPerSecond" required:"false" minimum:"0" doc:"Placement skips the cluster while its measured write rate is at or above this; 0 = no limit."`
 }
 
 // Usage is what the health probe last measured on a cluster.
