@@ -55,10 +55,23 @@ func (s *Service) ProbeCluster(ctx context.Context, name string) (Cluster, error
 	} else {
 		c.Reachable, c.LastError, c.LastSeen = true, "", now
 	}
+	// Several servers probe the same clusters; only the one whose update
+	// flips the recorded state reports the change.
+	flipped := false
+	if wasReachable != c.Reachable {
+		res, err := s.db.Exec(ctx, `UPDATE clusters SET reachable = ? WHERE name = ? AND reachable = ?`,
+			c.Reachable, c.Name, wasReachable)
+		if err != nil {
+			return c, fmt.Errorf("record health of cluster %s: %w", c.Name, err)
+		}
+		n, _ := res.RowsAffected()
+		flipped = n == 1
+	}
 	if err := updateClusterHealth(ctx, s.db, c); err != nil {
 		return c, err
 	}
 	switch {
+	case !flipped:
 	case wasReachable && !c.Reachable:
 		s.emit(ctx, events.Event{Kind: EventClusterUnreachable, Cluster: c.Name,
 			Message: fmt.Sprintf("cluster %s stopped answering: %v", c.Name, usageErr),
@@ -119,12 +132,15 @@ func (s *Service) reconcileTopic(ctx context.Context, r topicRecord, actual map[
 	if exists && a.Partitions > r.Partitions {
 		// Someone added partitions behind Sluice's back: that is safe, and
 		// jobs must read the new partitions, so the record follows Kafka.
-		now := s.now().UTC()
-		t := r.Topic
-		before := t.Partitions
-		t.Partitions, t.UpdatedAt = a.Partitions, now
-		if err := updateTopic(ctx, s.db, t); err != nil {
-			return err
+		before := r.Partitions
+		res, err := s.db.Exec(ctx, `UPDATE topics SET partitions = ?, updated_at = ? WHERE cluster = ? AND name = ? AND partitions = ?`,
+			a.Partitions, s.now().UTC(), r.Cluster, r.Name, before)
+		if err != nil {
+			return fmt.Errorf("adopt partitions of topic %s: %w", r.Name, err)
+		}
+		r.Partitions = a.Partitions
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // another server adopted it first, or an operation changed it
 		}
 		e := base
 		e.Kind = EventPartitionsAdopted
@@ -132,7 +148,6 @@ func (s *Service) reconcileTopic(ctx context.Context, r topicRecord, actual map[
 			r.Name, r.Cluster, a.Partitions, before)
 		e.Details = map[string]string{"before": fmt.Sprint(before), "after": fmt.Sprint(a.Partitions)}
 		s.emit(ctx, e)
-		r.Partitions = a.Partitions
 	}
 
 	var finding events.Event
@@ -164,7 +179,7 @@ func (s *Service) reconcileTopic(ctx context.Context, r topicRecord, actual map[
 	if key == r.drift {
 		return nil
 	}
-	if err := setTopicDrift(ctx, s.db, r.Cluster, r.Name, key); err != nil {
+	if changed, err := setTopicDrift(ctx, s.db, r.Cluster, r.Name, r.drift, key); err != nil || !changed {
 		return err
 	}
 	if finding.Kind == "" {

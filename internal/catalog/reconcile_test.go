@@ -171,3 +171,33 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// TestTwoServersReportOnce: servers sharing a store both reconcile, and each
+// finding is still reported once.
+func TestTwoServersReportOnce(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.SQLite(t)
+	a, b := newFixture(t, s), newFixture(t, s)
+	addr := kafkatest.Fake(t)
+	a.register(t, "one", "eu", addr, Limits{})
+	tn, err := a.svc.CreateTenant(ctx, TenantSpec{Name: "acme", Region: "eu", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kafkatest.NewAdmin(t, addr).UpdatePartitions(ctx, 3, tn.Topic); err != nil {
+		t.Fatal(err)
+	}
+	waitPartitions(t, addr, tn.Topic, 3)
+	done := make(chan error, 2)
+	for _, f := range []*fixture{a, b} {
+		go func() { done <- f.svc.ReconcileCluster(ctx, "one") }()
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev := a.eventsOf(t, EventPartitionsAdopted); len(ev) != 1 {
+		t.Fatalf("adoption events = %+v, want exactly one", ev)
+	}
+}

@@ -310,9 +310,14 @@ func updateTopic(ctx context.Context, q store.Querier, t Topic) error {
 	return nil
 }
 
-func setTopicDrift(ctx context.Context, q store.Querier, cluster, name, drift string) error {
-	if _, err := q.Exec(ctx, `UPDATE topics SET drift = ? WHERE cluster = ? AND name = ?`, drift, cluster, name); err != nil {
-		return fmt.Errorf("record drift of topic %s: %w", name, err)
+// setTopicDrift records a new finding for a topic if the recorded one is
+// still old, and reports whether it did: with several servers reconciling,
+// only one reports each finding.
+func setTopicDrift(ctx context.Context, q store.Querier, cluster, name, old, drift string) (bool, error) {
+	res, err := q.Exec(ctx, `UPDATE topics SET drift = ? WHERE cluster = ? AND name = ? AND drift = ?`, drift, cluster, name, old)
+	if err != nil {
+		return false, fmt.Errorf("record drift of topic %s: %w", name, err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
