@@ -16,6 +16,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/catalog"
+	"github.com/sluicehq/sluice/internal/client/clienttest"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // buildBinary builds sluice once per test run.
@@ -212,5 +216,40 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "sluice ") || !strings.Contains(out.String(), "go1.") {
 		t.Fatalf("version = %q", out.String())
+	}
+}
+
+// TestClientFlagsIgnoreEnvironment: generic client flags are command line
+// only, so an exported SLUICE_YES cannot confirm a delete.
+func TestClientFlagsIgnoreEnvironment(t *testing.T) {
+	srv := clienttest.Start(t)
+	ctx := context.Background()
+	if _, err := srv.Process.Catalog.RegisterCluster(ctx, catalog.ClusterSpec{Name: "one", Region: "eu",
+		Connection: kafkaconn.Config{Bootstrap: []string{srv.Kafka}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Process.Catalog.CreateTenant(ctx, catalog.TenantSpec{Name: "acme", Region: "eu", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SLUICE_YES", "true")
+	t.Setenv("SLUICE_OUTPUT", "json")
+	root := newRootCmd()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"tenant", "delete", "acme", "--server", srv.URL})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("tenant delete with SLUICE_YES set: %v, want a refusal asking for --yes", err)
+	}
+	root = newRootCmd()
+	out.Reset()
+	root.SetOut(&out)
+	root.SetArgs([]string{"tenant", "delete", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "SLUICE_YES") || !strings.Contains(out.String(), "SLUICE_SERVER") {
+		t.Fatalf("tenant delete --help names the wrong variables:\n%s", out.String())
 	}
 }

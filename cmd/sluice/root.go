@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,8 +25,10 @@ func newRootCmd() *cobra.Command {
 keeps them correct while partitions grow, topics migrate, schemas evolve and
 subscriptions are edited.
 
-Every flag can also be set through an environment variable: SLUICE_ followed by
-the flag name in upper case with dashes as underscores (--http is SLUICE_HTTP).`,
+Flags of the server commands (dev, server, worker), --log-level, --log-format,
+and the client commands' --server and --timeout can also be set through an
+environment variable: SLUICE_ followed by the flag name in upper case with
+dashes as underscores (--http is SLUICE_HTTP). --help names it beside each flag.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,8 +41,38 @@ the flag name in upper case with dashes as underscores (--http is SLUICE_HTTP).`
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(newDevCmd(), newServerCmd(), newWorkerCmd(), newVersionCmd(), newOpenAPICmd())
+	addClientCommands(root)
 	annotateEnv(root)
 	return root
+}
+
+// noEnvAnnotation marks a flag that no environment variable sets: the
+// per-command flags of client commands (--output, --state, --yes…), whose
+// generic names would otherwise collide across commands, and make an
+// exported SLUICE_YES confirm every delete.
+const noEnvAnnotation = "sluice_no_env"
+
+func envBound(f *pflag.Flag) bool {
+	_, skip := f.Annotations[noEnvAnnotation]
+	return f.Name != "help" && !skip
+}
+
+// noEnvExcept marks every flag of cmd and its subcommands as not set from
+// the environment, except those named in keep.
+func noEnvExcept(cmd *cobra.Command, keep ...string) {
+	mark := func(f *pflag.Flag) {
+		if !slices.Contains(keep, f.Name) {
+			if f.Annotations == nil {
+				f.Annotations = map[string][]string{}
+			}
+			f.Annotations[noEnvAnnotation] = nil
+		}
+	}
+	cmd.PersistentFlags().VisitAll(mark)
+	cmd.Flags().VisitAll(mark)
+	for _, c := range cmd.Commands() {
+		noEnvExcept(c, keep...)
+	}
 }
 
 // envName is the environment variable that sets the flag called name.
@@ -51,7 +84,7 @@ func envName(name string) string {
 // --help documents both ways of setting it.
 func annotateEnv(cmd *cobra.Command) {
 	add := func(f *pflag.Flag) {
-		if f.Name == "help" || strings.Contains(f.Usage, "[$") {
+		if !envBound(f) || strings.Contains(f.Usage, "[$") {
 			return
 		}
 		f.Usage += " [$" + envName(f.Name) + "]"
@@ -68,7 +101,7 @@ func annotateEnv(cmd *cobra.Command) {
 func applyEnv(flags *pflag.FlagSet) error {
 	var err error
 	flags.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || !envBound(f) {
 			return
 		}
 		v, ok := os.LookupEnv(envName(f.Name))

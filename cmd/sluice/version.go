@@ -53,5 +53,6 @@ docs/openapi.json is generated with: go run ./cmd/sluice openapi -o docs/openapi
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	noEnvExcept(cmd)
 	return cmd
 }

@@ -82,7 +82,7 @@ type clusterPatch struct {
 	Body struct {
 		Region           *string         `json:"region,omitempty" pattern:"^[a-z0-9][a-z0-9-]{0,63}$"`
 		BootstrapServers []string        `json:"bootstrapServers,omitempty" doc:"Replaces the bootstrap servers; the new ones must answer."`
-		TLS              *kafkaconn.TLS  `json:"tls,omitempty" doc:"Replaces the TLS settings; an empty clientKey keeps the stored one."`
+		TLS              *kafkaconn.TLS  `json:"tls,omitempty" doc:"Replaces the TLS settings; an empty clientKey keeps the stored one; {\"enabled\": false} turns TLS off."`
 		SASL             *kafkaconn.SASL `json:"sasl,omitempty" doc:"Replaces the SASL settings; an empty password keeps the stored one."`
 		Limits           *limitsPatch    `json:"limits,omitempty" doc:"Changes the given limits; the others stay."`
 		State            *string         `json:"state,omitempty" enum:"active,draining"`
@@ -216,7 +216,10 @@ func RegisterCatalog(api huma.API, svc *catalog.Service) {
 			if b.BootstrapServers != nil {
 				conn.Bootstrap = b.BootstrapServers
 			}
-			if b.TLS != nil {
+			switch {
+			case b.TLS != nil && !b.TLS.Enabled:
+				conn.TLS = nil // {"enabled": false} turns TLS off, stored key and all
+			case b.TLS != nil:
 				t := *b.TLS
 				if t.ClientKey == "" && conn.TLS != nil {
 					t.ClientKey = conn.TLS.ClientKey

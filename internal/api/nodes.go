@@ -40,7 +40,7 @@ func RegisterNodes(api huma.API, nodes NodeLister) {
 	}, func(ctx context.Context, _ *struct{}) (*nodesOutput, error) {
 		list, err := nodes.List(ctx)
 		if err != nil {
-			return nil, huma.Error503ServiceUnavailable("cannot read nodes from the store", err)
+			return nil, problem(ctx, err)
 		}
 		out := &nodesOutput{}
 		out.Body.Nodes = make([]NodeStatus, 0, len(list))

@@ -158,6 +158,7 @@ func (s *Service) RegisterCluster(ctx context.Context, spec ClusterSpec) (Cluste
 	if spec.State == "" {
 		spec.State = Active
 	}
+	spec.Connection = normalConnection(spec.Connection)
 	if err := validateClusterSpec(spec); err != nil {
 		return Cluster{}, err
 	}
@@ -208,7 +209,7 @@ func (s *Service) UpdateCluster(ctx context.Context, name string, u ClusterUpdat
 		spec.Region = *u.Region
 	}
 	if u.Connection != nil {
-		spec.Connection = *u.Connection
+		spec.Connection = normalConnection(*u.Connection)
 	}
 	if u.Limits != nil {
 		spec.Limits = *u.Limits
@@ -260,10 +261,19 @@ func (s *Service) UpdateCluster(ctx context.Context, name string, u ClusterUpdat
 	return c, nil
 }
 
+// sameConnection reports whether two connection settings connect the same
+// way; disabled TLS counts as no TLS.
 func sameConnection(a, b kafkaconn.Config) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
+	ja, _ := json.Marshal(normalConnection(a))
+	jb, _ := json.Marshal(normalConnection(b))
 	return string(ja) == string(jb)
+}
+
+func normalConnection(c kafkaconn.Config) kafkaconn.Config {
+	if c.TLS != nil && *c.TLS == (kafkaconn.TLS{}) {
+		c.TLS = nil
+	}
+	return c
 }
 
 // DeregisterCluster removes a cluster that holds no tenant topics.

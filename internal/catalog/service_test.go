@@ -157,6 +157,15 @@ func TestUpdateClusterChangesRoutes(t *testing.T) {
 	_, err = f.svc.UpdateCluster(ctx, "one", ClusterUpdate{Region: &region})
 	wantCode(t, err, Conflict, "region cannot change")
 
+	// Disabled TLS is no TLS: not a connection change.
+	plain := kafkaconn.Config{Bootstrap: []string{addr}, TLS: &kafkaconn.TLS{}}
+	if _, err := f.svc.UpdateCluster(ctx, "one", ClusterUpdate{Connection: &plain}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.svc.Route(ctx, "acme"); r.Version != 1 {
+		t.Fatalf("route version after a no-op connection update = %d, want 1", r.Version)
+	}
+
 	// Same broker, another spelling of its address: a connection change.
 	conn := kafkaconn.Config{Bootstrap: []string{strings.Replace(addr, "127.0.0.1", "localhost", 1)}}
 	if _, err := f.svc.UpdateCluster(ctx, "one", ClusterUpdate{Connection: &conn}); err != nil {
