@@ -15,8 +15,8 @@ func newWorkerCmd() *cobra.Command {
 		Use:   "worker",
 		Short: "Run a worker process that joins the fleet to run streaming jobs",
 		Long: `Run a Sluice worker. A worker registers itself in the shared store (see
-GET /v1/nodes) and keeps a heartbeat there while it runs; it serves /healthz,
-/readyz and /metrics on --http.
+GET /v1/nodes on a server) and keeps a heartbeat there while it runs; it
+serves only /healthz, /readyz and /metrics on --http.
 
 Run as many workers as the load needs, each with the same --store as the
 servers.`,

@@ -97,8 +97,11 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	}
 	p.Events = events.NewLog(p.Store)
 	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log})
-	p.Registry.MustRegister(catalog.NewCollector(p.Catalog))
-	Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events})
+	// Workers serve only the probes and /metrics; the REST API is the servers'.
+	if p.hasRole(RoleServer) {
+		p.Registry.MustRegister(catalog.NewCollector(p.Catalog))
+		Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events})
+	}
 	p.node = fleet.NewNode(buildinfo.Get().Version, opts.Roles...)
 	if err = p.API.Listen(); err != nil {
 		return nil, err

@@ -29,7 +29,19 @@ func TestServerAndWorkerShareAStore(t *testing.T) {
 			return p, done, stop
 		}
 		server, serverDone, stopServer := start(RoleServer)
-		_, workerDone, stopWorker := start(RoleWorker)
+		worker, workerDone, stopWorker := start(RoleWorker)
+
+		// A worker serves probes and metrics, not the REST API.
+		for path, want := range map[string]int{"/readyz": 200, "/metrics": 200, "/v1/nodes": 404} {
+			resp, err := http.Get("http://" + worker.API.Addr() + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("worker GET %s = %d, want %d", path, resp.StatusCode, want)
+			}
+		}
 
 		nodes := waitNodes(t, "http://"+server.API.Addr(), 2)
 		roles := map[string]bool{}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
@@ -205,6 +207,9 @@ func configDrift(want, have map[string]string) []string {
 	return diffs
 }
 
+// reconcileConcurrency bounds how many clusters one pass works on at once.
+const reconcileConcurrency = 8
+
 // Reconciler runs the catalog's control loop: it probes every cluster every
 // ProbeInterval, and every Interval also settles pending operations and
 // compares every cluster's topics with the records.
@@ -260,19 +265,29 @@ func (r *Reconciler) pass(ctx context.Context, log *slog.Logger, full bool) {
 		}
 		return
 	}
+	// Clusters are independent, and an unreachable one takes a whole probe
+	// timeout: probe several at once so one dead cluster does not delay the
+	// others' pass.
+	var g errgroup.Group
+	g.SetLimit(reconcileConcurrency)
 	for _, c := range clusters {
-		if ctx.Err() != nil {
-			return
-		}
-		if full {
-			err = r.Service.ReconcileCluster(ctx, c.Name)
-		} else {
-			_, err = r.Service.ProbeCluster(ctx, c.Name)
-		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("reconcile cluster failed", "cluster", c.Name, "err", err)
-		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var err error
+			if full {
+				err = r.Service.ReconcileCluster(ctx, c.Name)
+			} else {
+				_, err = r.Service.ProbeCluster(ctx, c.Name)
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("reconcile cluster failed", "cluster", c.Name, "err", err)
+			}
+			return nil
+		})
 	}
+	_ = g.Wait()
 }
 
 // ReconcileAll runs one full pass now (what Run does every Interval).
