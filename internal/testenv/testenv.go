@@ -22,6 +22,9 @@ const (
 	KafkaVersionVar = "SLUICE_TEST_KAFKA_VERSION"
 	// PostgresVar is a PostgreSQL URL for a role allowed to create databases.
 	PostgresVar = "SLUICE_TEST_POSTGRES"
+	// PythonVar is a Python interpreter with the packages of
+	// test/interop/requirements.txt (confluent-kafka, fastavro).
+	PythonVar = "SLUICE_TEST_PYTHON"
 	// RequireVar, when "1", turns a missing service into a test failure.
 	RequireVar = "SLUICE_TEST_REQUIRE"
 )
@@ -61,6 +64,12 @@ func KafkaClusters(t testing.TB, n int) []string {
 		t.Skipf("test needs %d real Kafka clusters, %s lists %d", n, KafkaVar, len(addrs))
 	}
 	return addrs
+}
+
+// Python returns the interpreter with the interop packages.
+func Python(t testing.TB) string {
+	t.Helper()
+	return Lookup(t, PythonVar, "Python with confluent-kafka and fastavro")
 }
 
 // Postgres returns the PostgreSQL URL the test command provides.
