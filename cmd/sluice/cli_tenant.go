@@ -224,6 +224,7 @@ fetch it again when it changes or writes fail.`,
 				{"Bootstrap", strings.Join(r.BootstrapServers, ",")},
 				{"Topic", r.Topic},
 				{"Version", strconv.FormatInt(r.Version, 10)},
+				{"Schema version", schemaVersionText(r.SchemaVersion)},
 			})
 		},
 	}
@@ -235,4 +236,12 @@ func printTenantTable(cmd *cobra.Command, list []client.Tenant) error {
 		rows[i] = []string{t.Name, t.Region, string(t.State), t.Cluster, t.Topic, strconv.FormatInt(t.RouteVersion, 10)}
 	}
 	return printTable(cmd.OutOrStdout(), []string{"NAME", "REGION", "STATE", "CLUSTER", "TOPIC", "ROUTE"}, rows)
+}
+
+// schemaVersionText shows a route's schema version, or that none is registered.
+func schemaVersionText(v int) string {
+	if v == 0 {
+		return "none registered"
+	}
+	return strconv.Itoa(v)
 }

@@ -269,7 +269,8 @@ func TestCLITenant(t *testing.T) {
 	}
 
 	route := c.ok("tenant", "route", "acme")
-	want := "Tenant:     acme\nCluster:    eu1\nBootstrap:  " + srv.Kafka + "\nTopic:      sluice.tenant.acme.1\nVersion:    1\n"
+	want := "Tenant:          acme\nCluster:         eu1\nBootstrap:       " + srv.Kafka +
+		"\nTopic:           sluice.tenant.acme.1\nVersion:         1\nSchema version:  none registered\n"
 	if route != want {
 		t.Fatalf("tenant route =\n%s\nwant\n%s", route, want)
 	}

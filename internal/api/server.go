@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -78,6 +79,14 @@ func New(cfg Config) *Server {
 
 // API is where other packages register their operations.
 func (s *Server) API() huma.API { return s.api }
+
+// Mount serves h for every request under prefix (e.g. "/confluent"), with
+// the prefix stripped from the path h sees. Call it before Listen or Run.
+// Such handlers are outside the OpenAPI description and huma's middleware.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	s.mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+}
 
 // Handler serves every route; tests use it with httptest.
 func (s *Server) Handler() http.Handler { return s.mux }

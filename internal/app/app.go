@@ -29,6 +29,7 @@ import (
 	"github.com/sluicehq/sluice/internal/catalog"
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/fleet"
+	"github.com/sluicehq/sluice/internal/schema"
 	"github.com/sluicehq/sluice/internal/store"
 )
 
@@ -66,6 +67,7 @@ type Process struct {
 	Registry *prometheus.Registry
 	Events   *events.Log
 	Catalog  *catalog.Service
+	Schemas  *schema.Registry
 	node     fleet.Node
 	kafka    *kgo.Client
 }
@@ -96,11 +98,14 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		p.API.AddCheck("kafka", p.kafka.Ping)
 	}
 	p.Events = events.NewLog(p.Store)
-	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log})
+	p.Schemas = schema.New(p.Store, schema.Config{})
+	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log, Schemas: p.Schemas})
 	// Workers serve only the probes and /metrics; the REST API is the servers'.
 	if p.hasRole(RoleServer) {
 		p.Registry.MustRegister(catalog.NewCollector(p.Catalog))
-		Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events})
+		Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events,
+			Schemas: p.Schemas})
+		p.API.Mount(api.ConfluentPrefix, api.NewConfluent(p.Schemas, p.Catalog, p.log))
 	}
 	p.node = fleet.NewNode(buildinfo.Get().Version, opts.Roles...)
 	if err = p.API.Listen(); err != nil {
@@ -115,6 +120,7 @@ type Deps struct {
 	Nodes   api.NodeLister
 	Catalog *catalog.Service
 	Events  *events.Log
+	Schemas *schema.Registry
 }
 
 // Register adds every API operation to a. It is the one place that lists
@@ -123,6 +129,7 @@ func Register(a huma.API, d Deps) {
 	api.RegisterNodes(a, d.Nodes)
 	api.RegisterCatalog(a, d.Catalog)
 	api.RegisterEvents(a, d.Events)
+	api.RegisterSchemas(a, d.Schemas)
 }
 
 func (p *Process) hasRole(role string) bool { return slices.Contains(p.opts.Roles, role) }

@@ -113,6 +113,7 @@ type Route struct {
 	BootstrapServers []string `json:"bootstrapServers"`
 	Topic            string   `json:"topic"`
 	Version          int64    `json:"routeVersion" doc:"Producers cache the route and refetch it when this changes."`
+	SchemaVersion    int      `json:"schemaVersion" doc:"The tenant's latest schema version, for the sluice-schema-version record header; 0 when no schema is registered."`
 }
 
 // Defaults for new tenant topics, used where a request leaves a setting out.

@@ -39,6 +39,13 @@ type EventRecorder interface {
 	Append(ctx context.Context, e events.Event) (events.Event, error)
 }
 
+// SchemaVersions tells routes the tenant's current schema version;
+// *schema.Registry implements it.
+type SchemaVersions interface {
+	// LatestVersion is the tenant's latest schema version, 0 when none.
+	LatestVersion(ctx context.Context, tenant string) (int, error)
+}
+
 // Config tunes a Service. Zero fields take the defaults named on them.
 type Config struct {
 	// KafkaTimeout bounds each Kafka operation, overriding the default 30s.
@@ -56,6 +63,8 @@ type Config struct {
 	Dial       Dialer // overriding DialKafka
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Schemas fills Route.SchemaVersion; nil leaves it 0.
+	Schemas SchemaVersions
 }
 
 // Service is the metadata service. It is safe for concurrent use; several
@@ -426,8 +435,14 @@ func (s *Service) Route(ctx context.Context, tenant string) (Route, error) {
 	if err != nil {
 		return Route{}, err
 	}
-	return Route{Tenant: t.Name, Cluster: c.Name, BootstrapServers: c.Connection.Bootstrap, Topic: t.Topic,
-		Version: t.RouteVersion}, nil
+	r := Route{Tenant: t.Name, Cluster: c.Name, BootstrapServers: c.Connection.Bootstrap, Topic: t.Topic,
+		Version: t.RouteVersion}
+	if s.cfg.Schemas != nil {
+		if r.SchemaVersion, err = s.cfg.Schemas.LatestVersion(ctx, tenant); err != nil {
+			return Route{}, fmt.Errorf("route of tenant %s: schema version: %w", tenant, err)
+		}
+	}
+	return r, nil
 }
 
 // Topics lists recorded topics.
