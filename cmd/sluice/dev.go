@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/app"
 	"github.com/sluicehq/sluice/internal/devbroker"
+	"github.com/sluicehq/sluice/internal/gen"
 )
 
 func newDevCmd() *cobra.Command {
@@ -20,6 +23,7 @@ func newDevCmd() *cobra.Command {
 		kafka       string
 		httpAddr    string
 		storeDSN    string
+		genRate     float64
 		loops       loopFlags
 	)
 	cmd := &cobra.Command{
@@ -32,6 +36,9 @@ The embedded broker (franz-go's kfake) persists topics, records and consumer
 offsets under --data-dir, so a restart keeps them. Use --kafka to run against
 an existing Kafka cluster instead.
 
+The demo tenants (acme, globex, initech) get synthetic firewall logs at
+--gen-rate records/s each, produced as ` + "`sluice gen`" + ` would (docs/generator.md).
+
 SIGINT or SIGTERM drains and exits within 10 seconds.`,
 		Example: `  sluice dev
   sluice dev --data-dir /tmp/sluice --http 127.0.0.1:9090
@@ -40,6 +47,9 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loops.validate(); err != nil {
 				return err
+			}
+			if math.IsNaN(genRate) || genRate < 0 || genRate > gen.MaxRate {
+				return fmt.Errorf("--gen-rate %v: want 0 (off) to %d records/s", genRate, gen.MaxRate)
 			}
 			ctx, stop := signalContext()
 			defer stop()
@@ -83,17 +93,37 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
 				return err
 			}
 			base := "http://" + p.API.Addr()
+			genDesc := "off (--gen-rate 0)"
+			if genRate > 0 {
+				genDesc = fmt.Sprintf("%g firewall logs/s into each demo tenant (--gen-rate)", genRate)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), `Sluice dev is running.
   API        %[1]s/v1
   OpenAPI    %[1]s/openapi.json   (docs: %[1]s/docs)
   health     %[1]s/healthz   %[1]s/readyz
   metrics    %[1]s/metrics
   Kafka      %[2]s, cluster "local" with tenants %[5]s
+  generator  %[6]s
   store      %[3]s
   data dir   %[4]s
 Press Ctrl-C to stop.
-`, base, brokerDesc, p.Store, dataDir, strings.Join(app.DevTenants, ", "))
-			if err := p.Run(ctx); err != nil {
+`, base, brokerDesc, p.Store, dataDir, strings.Join(app.DevTenants, ", "), genDesc)
+			// The generator goes through the API like any producer; its
+			// first requests wait in the listen backlog until Run serves.
+			genCtx, stopGen := context.WithCancel(ctx)
+			genDone := make(chan struct{})
+			go func() {
+				defer close(genDone)
+				if genRate > 0 {
+					runDevGenerator(genCtx, base, app.DevTenants, genRate)
+				}
+			}()
+			err = p.Run(ctx)
+			// The generator flushes and stops before the deferred close of
+			// the embedded broker it writes to.
+			stopGen()
+			<-genDone
+			if err != nil {
 				return err
 			}
 			slog.Info("stopped")
@@ -106,6 +136,7 @@ Press Ctrl-C to stop.
 	f.StringVar(&kafka, "kafka", "", "bootstrap servers (host:port,...) of an existing Kafka cluster to use instead of the embedded broker")
 	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
 	f.StringVar(&storeDSN, "store", "", "metadata store (default sqlite://<data-dir>/sluice.db); also postgres://user:pass@host/db")
+	f.Float64Var(&genRate, "gen-rate", 5, "records per second of synthetic firewall logs into each demo tenant; 0 turns the generator off")
 	loops.add(f)
 	return cmd
 }
