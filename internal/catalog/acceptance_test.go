@@ -39,10 +39,22 @@ func TestRealClustersPlacementAndAdoption(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer svc.DeleteTenant(context.Background(), big)
-		for _, c := range []string{busy, idle} {
-			if _, err := svc.ProbeCluster(ctx, c); err != nil {
+		// Probe until the busy cluster's metadata shows the new topic: a
+		// real broker lists a just-created topic a moment later.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			b, err := svc.ProbeCluster(ctx, busy)
+			if err != nil {
 				t.Fatal(err)
 			}
+			if b.Usage.Partitions >= 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("busy cluster's probe still counts %d partitions, want at least 200", b.Usage.Partitions)
+			}
+		}
+		if _, err := svc.ProbeCluster(ctx, idle); err != nil {
+			t.Fatal(err)
 		}
 		name := uniqueName(t, "acme")
 		tn, err := svc.CreateTenant(ctx, TenantSpec{Name: name, Region: region, Partitions: 2})
@@ -51,9 +63,9 @@ func TestRealClustersPlacementAndAdoption(t *testing.T) {
 		}
 		defer svc.DeleteTenant(context.Background(), name)
 		if tn.Cluster != idle {
-			b, _ := svc.Cluster(ctx, busy)
-			i, _ := svc.Cluster(ctx, idle)
-			t.Fatalf("placed on %s, want the less loaded %s (busy: %d partitions, idle: %d)", tn.Cluster, idle, b.Usage.Partitions, i.Usage.Partitions)
+			b, berr := svc.Cluster(ctx, busy)
+			i, ierr := svc.Cluster(ctx, idle)
+			t.Fatalf("placed on %s, want the less loaded %s (busy: %+v %v; idle: %+v %v)", tn.Cluster, idle, b.Usage, berr, i.Usage, ierr)
 		}
 
 		const interval = 2 * time.Second
