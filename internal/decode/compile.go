@@ -151,6 +151,19 @@ func Columns(reader *avro.Schema, projection []string) ([]Column, error) {
 	return cols, err
 }
 
+// ReaderType describes the whole reader schema as a [Type]: for a record,
+// its fields, which is what a query over it may name.
+func ReaderType(reader *avro.Schema) (*Type, error) {
+	if reader == nil {
+		return nil, compileErr(ErrSchema, "", "nil schema")
+	}
+	r, err := nodeOf(reader)
+	if err != nil {
+		return nil, err
+	}
+	return newCompiler().typeOf(r), nil
+}
+
 type compiler struct {
 	skips  map[*node]*skipper
 	nested map[[2]*node]*Decoder

@@ -193,6 +193,7 @@ type Items struct {
 	done  bool
 	dec   *Decoder
 	key   []byte
+	raw   []byte
 	err   error
 }
 
@@ -250,6 +251,7 @@ func (it *Items) Next(row *Row) bool {
 		it.err = err
 		return false
 	}
+	it.raw = it.buf[it.pos:pos:pos]
 	it.pos = pos
 	it.left--
 	return true
@@ -262,6 +264,11 @@ func (it *Items) fail(f fault) bool {
 
 // Key is the key of the map entry Next last decoded.
 func (it *Items) Key() []byte { return it.key }
+
+// Raw is the Avro encoding of the item (the map entry's value) Next last
+// decoded: with the iterated value's Nested decoder it is a value of its
+// own, such as one record of an array of records.
+func (it *Items) Raw() []byte { return it.raw }
 
 // Err is the error that ended the iteration, if any.
 func (it *Items) Err() error { return it.err }
