@@ -30,19 +30,26 @@ func newCatalogServer(t *testing.T) (http.Handler, string) {
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, map[string]any) {
 	t.Helper()
+	code, raw := doRaw(t, h, method, path, body)
+	var out map[string]any
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+	}
+	return code, out
+}
+
+// doRaw is do returning the body as text.
+func doRaw(t *testing.T, h http.Handler, method, path, body string) (int, string) {
+	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req.WithContext(context.Background()))
-	var out map[string]any
-	if rec.Body.Len() > 0 {
-		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, path, rec.Body)
-		}
-	}
-	return rec.Code, out
+	return rec.Code, rec.Body.String()
 }
 
 // TestCatalogBadInput: every mistake a caller can make is a 4xx naming the

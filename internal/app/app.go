@@ -130,6 +130,7 @@ func Register(a huma.API, d Deps) {
 	api.RegisterCatalog(a, d.Catalog)
 	api.RegisterEvents(a, d.Events)
 	api.RegisterSchemas(a, d.Schemas)
+	api.RegisterSQL(a, d.Schemas)
 }
 
 func (p *Process) hasRole(role string) bool { return slices.Contains(p.opts.Roles, role) }

@@ -19,6 +19,10 @@ type (
 	// Cluster is a registered Kafka cluster; it never carries secrets, only
 	// TLS.ClientKeySet and SASL.PasswordSet.
 	Cluster = api.ClusterView
+	// ExplainRequest asks how a query would run over a tenant's data.
+	ExplainRequest = api.ExplainRequest
+	// Explanation is the analysed query: fields read, columns, plan.
+	Explanation = api.Explanation
 	// Tenant is a customer with its data topic.
 	Tenant = catalog.Tenant
 	// Topic is a tenant data topic as the catalog recorded it.
@@ -309,4 +313,14 @@ func setIf(q url.Values, key, value string) {
 	if value != "" {
 		q.Set(key, value)
 	}
+}
+
+// Explain analyses a query against a tenant's schema and returns its plan.
+func (c *Client) Explain(ctx context.Context, tenant string, r ExplainRequest) (Explanation, error) {
+	var out Explanation
+	if err := named("tenant", tenant); err != nil {
+		return out, err
+	}
+	err := c.do(ctx, http.MethodPost, "/v1/tenants/"+url.PathEscape(tenant)+"/explain", nil, r, &out)
+	return out, err
 }

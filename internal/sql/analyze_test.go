@@ -396,3 +396,32 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per record, want 0", n)
 	}
 }
+
+func TestPlan(t *testing.T) {
+	q, err := Analyze(`SELECT src.ip, COUNT(*) AS n FROM tenant WHERE e = 'deny'
+		GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), src.ip HAVING COUNT(*) > 5`, avro.MustParse(testSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := q.Plan(PlanOptions{Source: "acme", Format: "JSON", Sink: "file out.ndjson", Lateness: "5 seconds"})
+	var kinds []string
+	for _, n := range p.Nodes {
+		kinds = append(kinds, n.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "source,decode,filter,decode,aggregate,project,encode,sink" {
+		t.Fatalf("kinds %s", got)
+	}
+	if len(p.Edges) != len(p.Nodes)-1 || p.Edges[0].From != p.Nodes[0].ID || p.Edges[0].To != p.Nodes[1].ID {
+		t.Fatalf("edges %+v", p.Edges)
+	}
+	agg := p.Nodes[4].Details
+	if agg[0].Value != "TUMBLE(ts, 1 minute)" || agg[1].Value != "src.ip" || agg[2].Value != "COUNT(*)" || agg[3].Value != "COUNT(*) > 5" {
+		t.Fatalf("aggregate details %+v", agg)
+	}
+	dot := p.DOT()
+	for _, want := range []string{`"0-source" -> "1-decode";`, `condition: e = 'deny'`, `columns: ip VARCHAR, n BIGINT`, "digraph plan {"} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT lacks %q:\n%s", want, dot)
+		}
+	}
+}
