@@ -214,7 +214,7 @@ func TestWhere(t *testing.T) {
 	}{
 		{"e = 'deny' AND n < 10", true},
 		{"e = 'allow' OR n < 5", false},
-		{"u = 'x'", false},     // NULL does not pass
+		{"u = 'x'", false},       // NULL does not pass
 		{"NOT (u = 'x')", false}, // neither does NOT NULL
 		{"u IS NULL", true},
 	} {
