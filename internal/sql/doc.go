@@ -1,7 +1,38 @@
-// Package sql parses Sluice's streaming SQL dialect into a syntax tree with
-// positions, and formats trees back as canonical SQL. (Importers that also
-// use database/sql alias it, e.g. sluicesql.) Analysis against the tenant's
-// Avro schema, planning and compilation build on this tree.
+// Package sql is Sluice's streaming SQL front end: it parses the dialect
+// into a syntax tree with positions (and formats trees back as canonical
+// SQL), analyses a statement against the tenant's reader Avro schema, and
+// compiles it into closures a job runs per record. (Importers that also use
+// database/sql alias it, e.g. sluicesql.) docs/sql.md is the user's
+// reference.
+//
+// # Analysis and compilation
+//
+// [Analyze] resolves every name against the reader schema (bare names
+// case-insensitively, with a "did you mean" on a miss), types every
+// expression (Avro types map to the [Kind]s; INTEGER, BIGINT and DOUBLE
+// widen implicitly, and a string literal takes the type it is compared
+// with), checks aggregates and windows, and returns a [Query]: the reader
+// paths the query reads (those WHERE needs first), the result columns, and
+// compiled [Eval]s for the filter, the projection or the aggregation's
+// keys, arguments and post-aggregation expressions. Errors are
+// *[AnalysisError]s with a position.
+//
+// An Eval is a Go closure over an [Env] holding the decoded row: the tree
+// is walked once, at analysis, never per record. Evals return a [Value] by
+// value and write computed strings into the Env's scratch buffer, so the
+// filter/project path allocates nothing per record. Constant
+// subexpressions are folded at analysis; evaluation errors (overflow,
+// division by zero, a failed CAST) are recorded in the Env and make the
+// runtime dead-letter the record. Semantics follow PostgreSQL: three-valued
+// logic, integer overflow checks, truncating integer division, byte-wise
+// string comparison, half-to-even rounding of float casts, LIKE with a
+// backslash escape.
+//
+// Scalar functions are registered by name ([Register]) with typed
+// overloads; the analyser picks the overload needing the fewest implicit
+// conversions and builds it with its constant arguments (a regular
+// expression, a CIDR) prepared once. [Query.Plan] gives the operator DAG for
+// EXPLAIN, as JSON or Graphviz DOT.
 //
 // Grammar (keywords are case-insensitive; [x] optional, {x} repeated):
 //
@@ -20,7 +51,7 @@
 //	           | expr "::" type | expr "[" expr "]" | expr "." name
 //	           | primary
 //	primary    = integer | float | string | "TRUE" | "FALSE" | "NULL"
-//	           | "INTERVAL" string [unit] | "TIMESTAMP" string
+//	           | "INTERVAL" string [unit] | "TIMESTAMP" string | ("DATE" | "TIME") string
 //	           | name {"." name} | name "(" [["DISTINCT"] expr {"," expr} | "*"] ")"
 //	           | "EXTRACT" "(" name "FROM" expr ")"
 //	           | "SUBSTRING" "(" expr "FROM" expr ["FOR" expr] ")"
@@ -47,7 +78,8 @@
 // 1e3, 2.5E-3; a number may not run into letters. Comments are -- to end of
 // line and /* ... */, which nest as in PostgreSQL. x::type is PostgreSQL's
 // cast and means CAST(x AS type). INTERVAL '5' MINUTE and INTERVAL '5 minutes'
-// both give IntervalLit{5, Minute}. EXTRACT(f FROM x) is EXTRACT('f', x) and
+// both give IntervalLit{5, Minute}. DATE 'x' and TIME 'x' are CAST('x' AS DATE)
+// and CAST('x' AS TIME). EXTRACT(f FROM x) is EXTRACT('f', x) and
 // SUBSTRING(s FROM a FOR b) is SUBSTRING(s, a, b).
 //
 // Limits: MaxQueryBytes of text and MaxDepth of expression nesting; beyond

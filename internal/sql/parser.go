@@ -644,6 +644,10 @@ func (p *parser) parsePrefix() (Expr, error) {
 				case t.is("TIMESTAMP"):
 					p.next()
 					return &TimestampLit{Start: t.pos, Value: n.text}, nil
+				case t.is("DATE"), t.is("TIME"):
+					// DATE '2026-11-26' is CAST('2026-11-26' AS DATE).
+					p.next()
+					return &Cast{Start: t.pos, X: &StringLit{Start: n.pos, Value: n.text}, Type: TypeName{Start: t.pos, Name: strings.ToUpper(t.text)}}, nil
 				}
 			}
 			return p.identExpr(t)
