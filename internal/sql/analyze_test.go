@@ -342,6 +342,10 @@ func FuzzAnalyze(f *testing.F) {
 		f.Add(s)
 	}
 	schema := avro.MustParse(testSchema)
+	record, err := schema.Encode(testRecord)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
 		q, err := Analyze(src, schema)
 		if err != nil {
@@ -352,6 +356,36 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		if len(q.Columns) == 0 {
 			t.Fatalf("%q: no columns", src)
+		}
+		// Whatever analyses must also evaluate without panicking.
+		dec, err := decode.Compile(schema, schema, q.Fields)
+		if err != nil {
+			t.Fatalf("%q: decoder for %v: %v", src, q.Fields, err)
+		}
+		var row decode.Row
+		if err := dec.Decode(record, &row); err != nil {
+			t.Fatal(err)
+		}
+		env := NewEnv()
+		env.Row = &row
+		evals := append([]Eval{q.Where}, q.Project...)
+		if a := q.Agg; a != nil {
+			evals = append(evals, a.Window.Time)
+			evals = append(evals, a.Keys...)
+			for _, ag := range a.Aggregates {
+				evals = append(evals, ag.Arg)
+			}
+			env.Slots = make([]Value, len(a.Keys)+len(a.Aggregates)+2)
+			for i := range env.Slots {
+				env.Slots[i] = Null
+			}
+			evals = append(evals, a.Having)
+			evals = append(evals, a.Project...)
+		}
+		for _, ev := range evals {
+			if ev != nil {
+				ev(env)
+			}
 		}
 	})
 }
