@@ -167,7 +167,7 @@ func (a *analyzer) selectList(q *Query, s *Select) error {
 		if err != nil {
 			return err
 		}
-		add(itemName(it, i), x.typ, x.eval)
+		add(a.itemName(it, i), x.typ, x.eval)
 	}
 	return nil
 }
@@ -179,15 +179,18 @@ func unsupportedField(t *Type) error {
 	return errUnsupported("its type")
 }
 
-// itemName is the output name of a select item: its alias, the last part
-// of a column, a function's name, or colN.
-func itemName(it SelectItem, i int) string {
+// itemName is the output name of a select item: its alias, the schema's
+// name of a column's last part, a function's name, or colN.
+func (a *analyzer) itemName(it SelectItem, i int) string {
 	if it.Alias != nil {
 		return it.Alias.Name
 	}
 	switch x := it.Expr.(type) {
 	case *Column:
-		return x.Parts[len(x.Parts)-1].Name
+		if path, _, err := a.resolve(x); err == nil {
+			return path[strings.LastIndexByte(path, '.')+1:]
+		}
+		return strings.ToLower(x.Parts[len(x.Parts)-1].Name) // WINDOW_START, WINDOW_END
 	case *FieldAccess:
 		return x.Name.Name
 	case *FuncCall:

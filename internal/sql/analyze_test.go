@@ -257,6 +257,14 @@ func TestStar(t *testing.T) {
 	if !q.Star || strings.Join(q.Fields, ",") != "b,a,c" || q.FilterFields != 1 {
 		t.Fatalf("star %v fields %v filter %d", q.Star, q.Fields, q.FilterFields)
 	}
+	// A bare column is named as the schema spells it.
+	q, err = Analyze("SELECT A, B AS Bee, a + 1 FROM tenant", schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Columns[0].Name != "a" || q.Columns[1].Name != "Bee" || q.Columns[2].Name != "col3" {
+		t.Fatalf("names %+v", q.Columns)
+	}
 }
 
 func TestAnalysisErrors(t *testing.T) {
