@@ -35,7 +35,9 @@ type Signature struct {
 	Build func(args []Arg) (Eval, error)
 }
 
-// Function is a scalar function of the dialect.
+// Function is a scalar function of the dialect. Functions must be
+// deterministic: a call whose arguments are all constant is evaluated once,
+// at analysis.
 type Function struct {
 	Name     string // upper case
 	Category string // string, math, time, hash, json, network, conditional
