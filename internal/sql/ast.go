@@ -282,7 +282,7 @@ type Cast struct {
 
 // FuncCall is Name(Args...), Name(DISTINCT Args...) or Name(*).
 // EXTRACT(f FROM x) parses as EXTRACT('f', x) and SUBSTRING(s FROM a FOR b)
-// as SUBSTRING(s, a, b).
+// as SUBSTRING(s, a, b), POSITION(a IN b) as POSITION(a, b).
 type FuncCall struct {
 	Name     Ident
 	Args     []Expr

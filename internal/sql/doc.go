@@ -55,6 +55,7 @@
 //	           | name {"." name} | name "(" [["DISTINCT"] expr {"," expr} | "*"] ")"
 //	           | "EXTRACT" "(" name "FROM" expr ")"
 //	           | "SUBSTRING" "(" expr "FROM" expr ["FOR" expr] ")"
+//	           | "POSITION" "(" expr "IN" expr ")"
 //	           | ("CAST" | "TRY_CAST") "(" expr "AS" type ")"
 //	           | "CASE" [expr] "WHEN" expr "THEN" expr {"WHEN" expr "THEN" expr} ["ELSE" expr] "END"
 //	           | "(" expr ")"
@@ -80,7 +81,8 @@
 // cast and means CAST(x AS type). INTERVAL '5' MINUTE and INTERVAL '5 minutes'
 // both give IntervalLit{5, Minute}. DATE 'x' and TIME 'x' are CAST('x' AS DATE)
 // and CAST('x' AS TIME). EXTRACT(f FROM x) is EXTRACT('f', x) and
-// SUBSTRING(s FROM a FOR b) is SUBSTRING(s, a, b).
+// SUBSTRING(s FROM a FOR b) is SUBSTRING(s, a, b), and POSITION(a IN b) is
+// POSITION(a, b).
 //
 // Limits: MaxQueryBytes of text and MaxDepth of expression nesting; beyond
 // them Parse returns an error rather than exhausting the stack.

@@ -2,7 +2,7 @@ package sql
 
 import (
 	"math"
-	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/twmb/avro"
@@ -36,6 +36,9 @@ func TestFunctionExamples(t *testing.T) {
 		if fn.Example == "" || fn.Result == "" || fn.Doc == "" || fn.Category == "" {
 			t.Errorf("%s: Example, Result, Doc and Category must be set", fn.Name)
 			continue
+		}
+		if !strings.Contains(fn.Example, fn.Name+"(") {
+			t.Errorf("%s: the example %s does not call it", fn.Name, fn.Example)
 		}
 		gt, got, err := evalConst(t, fn.Example)
 		if err != nil {
@@ -103,5 +106,4 @@ func TestConstantFolding(t *testing.T) {
 	if _, _, err := evalConst(t, "1 / 0"); err == nil || err.Error() != "division by zero" {
 		t.Errorf("1/0: %v", err)
 	}
-	_ = strconv.Itoa
 }

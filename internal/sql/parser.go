@@ -721,6 +721,31 @@ func (p *parser) identExpr(t token) (Expr, error) {
 			}
 		case "SUBSTRING":
 			return p.parseSubstring(f, open)
+		case "POSITION":
+			// POSITION(sub IN s) is POSITION(sub, s); the first operand
+			// stops before IN.
+			sub, err := p.operand(precLike+1, open)
+			if err != nil {
+				return nil, err
+			}
+			if !p.tok().is("IN") {
+				rest, err := p.parseListAfterFirst("the arguments of POSITION(")
+				if err != nil {
+					return nil, err
+				}
+				f.Args = append([]Expr{sub}, rest...)
+				return f, nil
+			}
+			p.next()
+			s, err := p.operand(precLowest, p.toks[p.i-1])
+			if err != nil {
+				return nil, err
+			}
+			if err := p.expectOp(")", " to close POSITION("); err != nil {
+				return nil, err
+			}
+			f.Args = []Expr{sub, s}
+			return f, nil
 		}
 	}
 	args, err := p.parseList(")", "the arguments of "+id.Name+"(")
