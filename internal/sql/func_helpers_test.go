@@ -222,4 +222,3 @@ func fnArgsString(args []fnArg) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
