@@ -195,7 +195,9 @@ func (s *aggSpec) merge(st, o *aggState) {
 			}
 			st.set[e] = struct{}{}
 			var v sql.Value
-			v.I, v.F = decodeNumber(s.kind, e)
+			if s.op != opCount { // COUNT counts; SUM and AVG need the number
+				v.I, v.F = decodeNumber(s.kind, e)
+			}
 			s.addValue(st, &v, 0, 0, nil)
 		}
 		return

@@ -42,3 +42,17 @@ func TestAnalyzedTumbleHaving(t *testing.T) {
 	h.must(0, 5, rec{Key: "b", N: 5, TS: ms(80 * sec)})
 	same(t, "drain", h.drain(), []string{"b|2|10|NULL|60000000"})
 }
+
+// Merging sessions merges DISTINCT sets of strings (the differential test
+// found this panicking once).
+func TestAnalyzedSessionCountDistinctStrings(t *testing.T) {
+	q := analyze(t, `SELECT key, COUNT(DISTINCT s) AS n, COUNT(*) AS rows FROM tenant
+		GROUP BY SESSION(ts, INTERVAL '10' SECOND), key`)
+	h := newHarness(t, q, Options{Lateness: time.Minute})
+	h.must(0, 0, rec{Key: "a", TS: ms(0), S: strp("x")})
+	h.must(0, 1, rec{Key: "a", TS: ms(15 * sec), S: strp("y")})
+	// Bridges the two sessions, which merge.
+	h.must(0, 2, rec{Key: "a", TS: ms(8 * sec), S: strp("x")})
+	h.must(0, 3, rec{Key: "a", TS: ms(9 * sec), S: strp("longer string")})
+	same(t, "merged session", h.drain(), []string{"a|3|4"})
+}

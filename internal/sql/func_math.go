@@ -114,7 +114,7 @@ func fnPower(e *Env, x, y float64) Value {
 		e.Fail(errFnZeroPower)
 		return Null
 	}
-	if x < 0 && !math.IsInf(x, 0) && y != math.Trunc(y) && !math.IsInf(y, 0) {
+	if x < 0 && y != math.Trunc(y) && !math.IsInf(y, 0) {
 		e.Fail(errFnComplexPower)
 		return Null
 	}
@@ -221,14 +221,15 @@ func init() {
 	fnRegister("TRUNC", cat, "Truncates toward zero, to an integer or to n decimal places (n < 0: to tens, hundreds ...).",
 		"TRUNC(42.4382, 2)", "42.43", fnSig(Double, trunc1, Double), fnSig(Double, trunc2, Double, Integer))
 
-	ident := fnStrict1(func(_ *Env, a Value) Value { return a })
-	floor := []Signature{fnSig(Integer, ident, Integer), fnSig(BigInt, ident, BigInt), fnSig(Double, fnFloat1(math.Floor), Double)}
-	ceil := []Signature{fnSig(Integer, ident, Integer), fnSig(BigInt, ident, BigInt), fnSig(Double, fnFloat1(math.Ceil), Double)}
-	fnRegister("FLOOR", cat, "The largest integer not greater than the argument (a DOUBLE for DOUBLE, the argument itself for integers).",
-		"FLOOR(-42.8)", "-43", floor...)
-	fnRegister("CEIL", cat, "The smallest integer not less than the argument (a DOUBLE for DOUBLE, the argument itself for integers).",
-		"CEIL(-42.8)", "-42", ceil...)
-	fnRegister("CEILING", cat, "The same as CEIL.", "CEILING(95.3)", "96", ceil...)
+	// As in PostgreSQL, an integer argument is converted to DOUBLE and the
+	// result is a DOUBLE.
+	floor := fnSig(Double, fnFloat1(math.Floor), Double)
+	ceil := fnSig(Double, fnFloat1(math.Ceil), Double)
+	fnRegister("FLOOR", cat, "The largest integer not greater than the argument, as a DOUBLE (integers are converted, as in PostgreSQL).",
+		"FLOOR(-42.8)", "-43", floor)
+	fnRegister("CEIL", cat, "The smallest integer not less than the argument, as a DOUBLE (integers are converted, as in PostgreSQL).",
+		"CEIL(-42.8)", "-42", ceil)
+	fnRegister("CEILING", cat, "The same as CEIL.", "CEILING(95.3)", "96", ceil)
 
 	modInt := fnStrict2(func(e *Env, a, b Value) Value {
 		if b.I == 0 {
@@ -293,26 +294,14 @@ func init() {
 			finite := !math.IsInf(a.F, 0)
 			return fnCheckFloat(e, math.Exp(a.F), !finite, !finite || math.IsNaN(a.F))
 		}), Double))
-	sign := fnStrict1(func(_ *Env, a Value) Value {
-		switch {
-		case a.I > 0:
-			return Value{I: 1}
-		case a.I < 0:
-			return Value{I: -1}
-		}
-		return Value{}
-	})
-	fnRegister("SIGN", cat, "-1, 0 or 1 as the argument is negative, zero or positive, of the argument's type.",
-		"SIGN(-8.4)", "-1", fnSig(Integer, sign, Integer), fnSig(BigInt, sign, BigInt),
+	fnRegister("SIGN", cat, "-1, 0 or 1 as the argument is negative, zero or positive, as a DOUBLE (integers are converted, as in PostgreSQL); 0 for NaN.",
+		"SIGN(-8.4)", "-1",
 		fnSig(Double, fnStrict1(func(_ *Env, a Value) Value {
 			switch {
 			case a.F > 0:
 				return fnDouble(1)
 			case a.F < 0:
 				return fnDouble(-1)
-			}
-			if math.IsNaN(a.F) {
-				return a
 			}
 			return fnDouble(0)
 		}), Double))

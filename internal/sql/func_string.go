@@ -353,7 +353,13 @@ func fnConcatBuild(withSep bool) func([]Arg) (Eval, error) {
 				if n > 0 {
 					b = append(b, sep...)
 				}
-				b = AppendText(b, kinds[i], vals[i])
+				if kinds[i] == Boolean {
+					// PostgreSQL's concat uses the boolean output form,
+					// t or f, where a cast to text gives true or false.
+					b = append(b, "ft"[vals[i].I&1])
+				} else {
+					b = AppendText(b, kinds[i], vals[i])
+				}
 				n++
 			}
 			return e.End(start, b)
@@ -731,8 +737,8 @@ func init() {
 	fnRegister("REPLACE", cat, "Replaces every occurrence of from in the string with to.",
 		"REPLACE('abcdefabcdef', 'cd', 'XX')", "'abXXefabXXef'",
 		fnSig(Varchar, fnStrict3(func(e *Env, a, b, c Value) Value { return fnReplace(e, a.B, b.B, c.B) }), Varchar, Varchar, Varchar))
-	fnRegister("CONCAT", cat, "Concatenates the text forms of its arguments, skipping NULLs (so the result is never NULL).",
-		"CONCAT('abc', NULL, 2, TRUE)", "'abc2true'", fnVariadic(Varchar, fnConcatBuild(false), AnyKind))
+	fnRegister("CONCAT", cat, "Concatenates the text forms of its arguments, skipping NULLs (so the result is never NULL); as in PostgreSQL, a BOOLEAN is t or f.",
+		"CONCAT('abc', NULL, 2, TRUE)", "'abc2t'", fnVariadic(Varchar, fnConcatBuild(false), AnyKind))
 	fnRegister("CONCAT_WS", cat, "Concatenates the text forms of the arguments after the first, skipping NULLs, with the first argument between them; NULL when the separator is NULL.",
 		"CONCAT_WS(',', 'a', NULL, 'b', 3)", "'a,b,3'", fnVariadic(Varchar, fnConcatBuild(true), Varchar, AnyKind))
 

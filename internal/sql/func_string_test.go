@@ -66,7 +66,7 @@ func TestFuncString(t *testing.T) {
 		{"REPLACE", []fnArg{s("abc"), s("b"), s("")}, "'ac'"},
 		{"REPLACE", []fnArg{s("abc"), s("b"), n(Varchar)}, "NULL"},
 
-		{"CONCAT", []fnArg{s("a"), n(Varchar), fntInt(1), fntDbl(2.5), fntBool(false)}, "'a12.5false'"},
+		{"CONCAT", []fnArg{s("a"), n(Varchar), fntInt(1), fntDbl(2.5), fntBool(false)}, "'a12.5f'"},
 		{"CONCAT", []fnArg{n(Varchar)}, "''"},
 		{"CONCAT", []fnArg{fntTS("2024-01-02 03:04:05"), fntNull(Unknown)}, "'2024-01-02 03:04:05'"},
 		{"CONCAT_WS", []fnArg{s("-"), s("a"), n(Varchar), s("b")}, "'a-b'"},

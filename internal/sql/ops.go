@@ -602,7 +602,7 @@ func floatOp(op BinaryOp, lev, rev Eval) Eval {
 				return Null
 			}
 		case Div:
-			if y == 0 {
+			if y == 0 && !math.IsNaN(x) { // NaN / 0 is NaN in PostgreSQL
 				e.Fail(ErrDivisionByZero)
 				return Null
 			}

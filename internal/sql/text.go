@@ -65,9 +65,21 @@ func appendDouble(dst []byte, f float64) []byte {
 		}
 		return append(dst, '0')
 	}
-	exp := math.Floor(math.Log10(math.Abs(f)))
+	// The decimal exponent of the shortest form decides, as in PostgreSQL;
+	// math.Log10 would be off by one at powers of ten (Log10(1e15) <
+	// 15).
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	exp := 0
+	i := bytes.IndexByte(e, 'e')
+	for _, c := range e[i+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if e[i+1] == '-' {
+		exp = -exp
+	}
 	if exp < -4 || exp >= 15 {
-		return strconv.AppendFloat(dst, f, 'e', -1, 64)
+		return append(dst, e...)
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
