@@ -228,10 +228,16 @@ func (t *Task) Process(in *Input, out Emitter) error {
 	env := t.env
 	env.Reset()
 	q := t.q
+	// With a WHERE, decode only what it reads first and the rest for the
+	// records that pass.
+	first := in.All
 	if t.filterWhere && in.Filter != nil {
-		if err := in.Filter.Decode(in.Payload, &t.row); err != nil {
-			return t.fail(in, ReasonDecode, err)
-		}
+		first = in.Filter
+	}
+	if err := first.Decode(in.Payload, &t.row); err != nil {
+		return t.fail(in, ReasonDecode, err)
+	}
+	if q.Where != nil {
 		pass := q.Where(env)
 		if err := env.Err(); err != nil {
 			return t.fail(in, ReasonEval, err)
@@ -240,22 +246,10 @@ func (t *Task) Process(in *Input, out Emitter) error {
 			t.stats.Filtered++
 			return nil
 		}
+	}
+	if first != in.All {
 		if err := in.All.Decode(in.Payload, &t.row); err != nil {
 			return t.fail(in, ReasonDecode, err)
-		}
-	} else {
-		if err := in.All.Decode(in.Payload, &t.row); err != nil {
-			return t.fail(in, ReasonDecode, err)
-		}
-		if q.Where != nil {
-			pass := q.Where(env)
-			if err := env.Err(); err != nil {
-				return t.fail(in, ReasonEval, err)
-			}
-			if pass.Null || pass.I != 1 {
-				t.stats.Filtered++
-				return nil
-			}
 		}
 	}
 	if t.agg != nil {

@@ -226,12 +226,8 @@ func (a *analyzer) compare(op BinaryOp, l, r *texpr, at Pos) (*texpr, error) {
 	if x.eval == nil {
 		cf := compareFunc(k)
 		x.eval = func(e *Env) Value {
-			u := lev(e)
-			if u.Null {
-				return Null
-			}
-			v := rev(e)
-			if v.Null {
+			u, v, ok := both(e, lev, rev)
+			if !ok {
 				return Null
 			}
 			return Bool(want[cf(u, v)+1])
@@ -251,13 +247,7 @@ func (a *analyzer) unary(x *Unary) (*texpr, error) {
 		if err := wantBoolean(v, "NOT"); err != nil {
 			return nil, err
 		}
-		return fold(&texpr{typ: TypeBoolean, pos: x.Start, eval: func(e *Env) Value {
-			r := ev(e)
-			if r.Null {
-				return Null
-			}
-			return Bool(r.I == 0)
-		}}, v), nil
+		return fold(&texpr{typ: TypeBoolean, pos: x.Start, eval: notEval(ev)}, v), nil
 	case Plus:
 		if !v.typ.Kind.IsNumeric() && v.typ.Kind != Interval {
 			return nil, errAt(x.Start, "unary + needs a number, got %s", v.typ)
@@ -337,40 +327,70 @@ func (a *analyzer) logic(x *Binary) (*texpr, error) {
 	if err := wantBoolean(r, x.Op.String()); err != nil {
 		return nil, err
 	}
-	lev, rev := l.eval, r.eval
-	out := &texpr{typ: TypeBoolean, pos: l.pos}
-	if x.Op == And {
-		out.eval = func(e *Env) Value {
-			u := lev(e)
-			if !u.Null && u.I == 0 {
-				return Value{}
-			}
-			v := rev(e)
-			if !v.Null && v.I == 0 {
-				return Value{}
-			}
-			if u.Null || v.Null {
-				return Null
-			}
-			return Value{I: 1}
-		}
-	} else {
-		out.eval = func(e *Env) Value {
-			u := lev(e)
-			if !u.Null && u.I != 0 {
-				return Value{I: 1}
-			}
-			v := rev(e)
-			if !v.Null && v.I != 0 {
-				return Value{I: 1}
-			}
-			if u.Null || v.Null {
-				return Null
-			}
-			return Value{}
-		}
+	out := &texpr{typ: TypeBoolean, pos: l.pos, eval: andEval(l.eval, r.eval)}
+	if x.Op == Or {
+		out.eval = orEval(l.eval, r.eval)
 	}
 	return fold(out, l, r), nil
+}
+
+// andEval is AND in three-valued logic: FALSE if either side is, else
+// NULL if either side is, else TRUE.
+func andEval(lev, rev Eval) Eval {
+	return func(e *Env) Value {
+		u := lev(e)
+		if !u.Null && u.I == 0 {
+			return Value{}
+		}
+		v := rev(e)
+		if !v.Null && v.I == 0 {
+			return Value{}
+		}
+		if u.Null || v.Null {
+			return Null
+		}
+		return Value{I: 1}
+	}
+}
+
+// orEval is OR in three-valued logic.
+func orEval(lev, rev Eval) Eval {
+	return func(e *Env) Value {
+		u := lev(e)
+		if !u.Null && u.I != 0 {
+			return Value{I: 1}
+		}
+		v := rev(e)
+		if !v.Null && v.I != 0 {
+			return Value{I: 1}
+		}
+		if u.Null || v.Null {
+			return Null
+		}
+		return Value{}
+	}
+}
+
+// notEval is NOT: NULL stays NULL.
+func notEval(ev Eval) Eval {
+	return func(e *Env) Value {
+		r := ev(e)
+		if r.Null {
+			return Null
+		}
+		return Bool(r.I == 0)
+	}
+}
+
+// both evaluates two operands, reporting false when either is NULL (the
+// right one is not evaluated when the left one is NULL).
+func both(e *Env, lev, rev Eval) (Value, Value, bool) {
+	u := lev(e)
+	if u.Null {
+		return u, u, false
+	}
+	v := rev(e)
+	return u, v, !v.Null
 }
 
 func (a *analyzer) concat(x *Binary) (*texpr, error) {
@@ -395,12 +415,8 @@ func (a *analyzer) concat(x *Binary) (*texpr, error) {
 		return nil, err
 	}
 	return fold(&texpr{typ: TypeVarchar, pos: l.pos, eval: func(e *Env) Value {
-		u := lev(e)
-		if u.Null {
-			return Null
-		}
-		v := rev(e)
-		if v.Null {
+		u, v, ok := both(e, lev, rev)
+		if !ok {
 			return Null
 		}
 		start, b := e.Begin()
@@ -507,15 +523,8 @@ func intOp(op BinaryOp, lev, rev Eval, lo, hi int64, rangeErr *EvalError) Eval {
 		return Value{I: r}
 	}
 	operands := func(e *Env) (int64, int64, bool) {
-		u := lev(e)
-		if u.Null {
-			return 0, 0, false
-		}
-		v := rev(e)
-		if v.Null {
-			return 0, 0, false
-		}
-		return u.I, v.I, true
+		u, v, ok := both(e, lev, rev)
+		return u.I, v.I, ok
 	}
 	switch op {
 	case Add:
@@ -580,12 +589,8 @@ func intOp(op BinaryOp, lev, rev Eval, lo, hi int64, rangeErr *EvalError) Eval {
 // floatOp computes a DOUBLE operator with PostgreSQL's float8 checks.
 func floatOp(op BinaryOp, lev, rev Eval) Eval {
 	return func(e *Env) Value {
-		u := lev(e)
-		if u.Null {
-			return Null
-		}
-		v := rev(e)
-		if v.Null {
+		u, v, ok := both(e, lev, rev)
+		if !ok {
 			return Null
 		}
 		x, y := u.F, v.F
@@ -733,21 +738,11 @@ func (a *analyzer) between(x *Between) (*texpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	gev, lev, not := ge.eval, le.eval, x.Not
-	return fold(&texpr{typ: TypeBoolean, pos: v.pos, eval: func(e *Env) Value {
-		u := gev(e)
-		if !u.Null && u.I == 0 {
-			return Bool(not)
-		}
-		w := lev(e)
-		if !w.Null && w.I == 0 {
-			return Bool(not)
-		}
-		if u.Null || w.Null {
-			return Null
-		}
-		return Bool(!not)
-	}}, v, lo, hi), nil
+	ev := andEval(ge.eval, le.eval)
+	if x.Not {
+		ev = notEval(ev)
+	}
+	return fold(&texpr{typ: TypeBoolean, pos: v.pos, eval: ev}, v, lo, hi), nil
 }
 
 func (a *analyzer) distinct(x *IsDistinctFrom) (*texpr, error) {
