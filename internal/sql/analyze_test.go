@@ -474,3 +474,66 @@ func TestPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestLogicalTypes reads every Avro logical type through SQL.
+func TestLogicalTypes(t *testing.T) {
+	schema := avro.MustParse(`{"type":"record","name":"L","fields":[
+		{"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
+		{"name":"decf","type":{"type":"fixed","name":"D","size":4,"logicalType":"decimal","precision":8,"scale":3}},
+		{"name":"uid","type":{"type":"string","logicalType":"uuid"}},
+		{"name":"uidf","type":{"type":"fixed","name":"U","size":16,"logicalType":"uuid"}},
+		{"name":"tm","type":{"type":"int","logicalType":"time-millis"}},
+		{"name":"tu","type":{"type":"long","logicalType":"time-micros"}},
+		{"name":"tsu","type":{"type":"long","logicalType":"timestamp-micros"}},
+		{"name":"tsn","type":{"type":"long","logicalType":"timestamp-nanos"}},
+		{"name":"d","type":{"type":"int","logicalType":"date"}},
+		{"name":"fx","type":{"type":"fixed","name":"F","size":2}},
+		{"name":"f","type":"float"},
+		{"name":"raw","type":"bytes"}
+	]}`)
+	q, err := Analyze(`SELECT dec, decf, uid, uidf, tm, tu, tsu, tsn, d, fx, f, raw, dec * 2 AS twice,
+		tsu > TIMESTAMP '2026-01-01', d < DATE '2030-01-01' FROM tenant`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := schema.Encode(map[string]any{
+		"dec":  []byte{0x30, 0x39},             // 12345 → 123.45
+		"decf": []byte{0xff, 0xff, 0xff, 0xfe}, // -2 → -0.002
+		"uid":  "0f8fad5b-d9cb-469f-a165-70867728950e",
+		"uidf": [16]byte{0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f, 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e},
+		"tm":   int32((13*3600+4*60+5)*1000 + 250),
+		"tu":   int64((13*3600+4*60+5)*1_000_000 + 1),
+		"tsu":  time.Date(2026, 11, 26, 15, 4, 5, 123456000, time.UTC).UnixMicro(),
+		"tsn":  time.Date(2026, 11, 26, 15, 4, 5, 123456789, time.UTC).UnixNano(),
+		"d":    int32(20418),
+		"fx":   [2]byte{0xca, 0xfe},
+		"f":    float32(1.5),
+		"raw":  []byte("hi"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := decode.Compile(schema, schema, q.Fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row decode.Row
+	if err := dec.Decode(rec, &row); err != nil {
+		t.Fatal(err)
+	}
+	env := NewEnv()
+	env.Row = &row
+	var got, types []string
+	for i, p := range q.Project {
+		got = append(got, string(AppendText(nil, q.Columns[i].Type.Kind, p(env))))
+		types = append(types, q.Columns[i].Type.Kind.String())
+	}
+	want := "123.45|-0.002|0f8fad5b-d9cb-469f-a165-70867728950e|0f8fad5b-d9cb-469f-a165-70867728950e|13:04:05.25|13:04:05.000001|" +
+		"2026-11-26 15:04:05.123456|2026-11-26 15:04:05.123456|2025-11-26|\\xcafe|1.5|\\x6869|246.9|true|true"
+	if s := strings.Join(got, "|"); s != want {
+		t.Fatalf("values\n got  %s\n want %s", s, want)
+	}
+	if s := strings.Join(types, ","); s != "DOUBLE,DOUBLE,VARCHAR,VARCHAR,TIME,TIME,TIMESTAMP,TIMESTAMP,DATE,BYTES,DOUBLE,BYTES,DOUBLE,BOOLEAN,BOOLEAN" {
+		t.Fatalf("types %s", s)
+	}
+}
