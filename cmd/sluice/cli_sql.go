@@ -12,16 +12,17 @@ import (
 )
 
 func newSQLCmd() *cobra.Command {
+	o := &clientOpts{}
 	cmd := &cobra.Command{
 		Use:   "sql",
 		Short: "Check queries against a tenant's schema",
 	}
-	cmd.AddCommand(newSQLExplainCmd())
+	o.register(cmd)
+	cmd.AddCommand(newSQLExplainCmd(o))
 	return cmd
 }
 
-func newSQLExplainCmd() *cobra.Command {
-	o := &clientOpts{}
+func newSQLExplainCmd(o *clientOpts) *cobra.Command {
 	var (
 		req    client.ExplainRequest
 		file   string
@@ -117,6 +118,5 @@ line and column.`,
 	f.StringVar(&req.OutputFormat, "output-format", "", "show this output format in the DAG, e.g. JSON")
 	f.StringVar(&req.Sink, "sink", "", "show this sink in the DAG, e.g. \"file /tmp/out.ndjson\"")
 	f.StringVar(&req.Lateness, "lateness", "", "show this allowed lateness for an aggregation, e.g. \"5 seconds\"")
-	o.register(cmd)
 	return cmd
 }
