@@ -67,6 +67,9 @@ func TestFuncAllocs(t *testing.T) {
 		{"IP_SUBNET", []fnArg{s("2001:db8::1"), fntInt(48)}},
 	}
 	for _, c := range cases {
+		if raceEnabled && c.name == "REGEXP_LIKE" {
+			continue // regexp pools its machines in a sync.Pool
+		}
 		ev, _, err := fnBuild(c.name, true, c.args...)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
