@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -94,8 +95,19 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
 			}
 			base := "http://" + p.API.Addr()
 			genDesc := "off (--gen-rate 0)"
+			demoOut, err := filepath.Abs(filepath.Join(dataDir, "demo", app.DemoTenant+"-alerts.ndjson"))
+			if err != nil {
+				p.Close()
+				return err
+			}
+			demoDesc := "off (it reads the generator's records; --gen-rate 0)"
 			if genRate > 0 {
 				genDesc = fmt.Sprintf("%g firewall logs/s into each demo tenant (--gen-rate)", genRate)
+				demoDesc = fmt.Sprintf("%s\n             → %s (tail -f it)", app.DemoSQL, demoOut)
+				if err := os.MkdirAll(filepath.Dir(demoOut), 0o755); err != nil {
+					p.Close()
+					return err
+				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), `Sluice dev is running.
   API        %[1]s/v1
@@ -104,10 +116,11 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
   metrics    %[1]s/metrics
   Kafka      %[2]s, cluster "local" with tenants %[5]s
   generator  %[6]s
+  demo job   %[7]s
   store      %[3]s
   data dir   %[4]s
 Press Ctrl-C to stop.
-`, base, brokerDesc, p.Store, dataDir, strings.Join(app.DevTenants, ", "), genDesc)
+`, base, brokerDesc, p.Store, dataDir, strings.Join(app.DevTenants, ", "), genDesc, demoDesc)
 			// The generator goes through the API like any producer; its
 			// first requests wait in the listen backlog until Run serves.
 			genCtx, stopGen := context.WithCancel(ctx)
@@ -118,10 +131,18 @@ Press Ctrl-C to stop.
 					runDevGenerator(genCtx, base, app.DevTenants, genRate)
 				}
 			}()
+			demoDone := make(chan struct{})
+			go func() {
+				defer close(demoDone)
+				if genRate > 0 {
+					runDemoJob(genCtx, p, demoOut)
+				}
+			}()
 			err = p.Run(ctx)
-			// The generator flushes and stops before the deferred close of
-			// the embedded broker it writes to.
+			// The demo job and the generator stop before the deferred close
+			// of the embedded broker they use.
 			stopGen()
+			<-demoDone
 			<-genDone
 			if err != nil {
 				return err
@@ -139,4 +160,30 @@ Press Ctrl-C to stop.
 	f.Float64Var(&genRate, "gen-rate", 5, "records per second of synthetic firewall logs into each demo tenant; 0 turns the generator off")
 	loops.add(f)
 	return cmd
+}
+
+// runDemoJob runs the demo job until ctx ends, then stops it at a
+// checkpoint, so a restart of sluice dev goes on where it stopped.
+func runDemoJob(ctx context.Context, p *app.Process, out string) {
+	// The job outlives ctx by its stop at a checkpoint.
+	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	defer abort()
+	task, err := p.StartDemoJob(ctx, runCtx, out)
+	if err != nil {
+		if ctx.Err() == nil {
+			slog.Error("demo job did not start", "err", err)
+		}
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-task.Done():
+		slog.Error("demo job stopped", "err", task.Err())
+		return
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := task.Stop(stopCtx); err != nil {
+		slog.Warn("demo job: stop at a checkpoint", "err", err)
+	}
 }

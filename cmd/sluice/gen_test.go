@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -160,7 +163,8 @@ func TestDevGenerates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	p := startDev(t, buildBinary(t), t.TempDir())
+	dataDir := t.TempDir()
+	p := startDev(t, buildBinary(t), dataDir)
 	p.waitReady(t)
 	v1 := avro.MustParse(gen.FirewallLogV1)
 	for _, tenant := range []string{"acme", "initech"} {
@@ -187,8 +191,30 @@ func TestDevGenerates(t *testing.T) {
 		}
 		cancel()
 	}
+	// The demo job writes the generator's non-allowed sessions as NDJSON.
+	out := filepath.Join(dataDir, "demo", "acme-alerts.ndjson")
+	deadline := time.Now().Add(30 * time.Second)
+	var rows []map[string]any
+	for len(rows) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no demo job output in %s within 30s\n%s", out, p.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		b, _ := os.ReadFile(out)
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var row map[string]any
+			if line != "" && json.Unmarshal([]byte(line), &row) == nil {
+				rows = append(rows, row)
+			}
+		}
+	}
+	for _, row := range rows {
+		if row["action"] == "allow" || row["src_ip"] == nil || len(row) != 7 {
+			t.Fatalf("demo job row %v", row)
+		}
+	}
 	p.interrupt(t)
-	if strings.Contains(p.stderr.String(), "generator stopped") {
-		t.Fatalf("the generator failed:\n%s", p.stderr)
+	if strings.Contains(p.stderr.String(), "generator stopped") || strings.Contains(p.stderr.String(), "demo job") {
+		t.Fatalf("the generator or the demo job failed:\n%s", p.stderr)
 	}
 }

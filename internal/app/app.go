@@ -29,6 +29,7 @@ import (
 	"github.com/sluicehq/sluice/internal/catalog"
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/fleet"
+	"github.com/sluicehq/sluice/internal/job"
 	"github.com/sluicehq/sluice/internal/schema"
 	"github.com/sluicehq/sluice/internal/store"
 )
@@ -68,8 +69,10 @@ type Process struct {
 	Events   *events.Log
 	Catalog  *catalog.Service
 	Schemas  *schema.Registry
-	node     fleet.Node
-	kafka    *kgo.Client
+	// Jobs exports the metrics of the jobs this process runs (workers).
+	Jobs  *job.Metrics
+	node  fleet.Node
+	kafka *kgo.Client
 }
 
 // Open connects to the store (migrating it), builds the API and binds its
@@ -106,6 +109,9 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events,
 			Schemas: p.Schemas})
 		p.API.Mount(api.ConfluentPrefix, api.NewConfluent(p.Schemas, p.Catalog, p.log))
+	}
+	if p.hasRole(RoleWorker) {
+		p.Jobs = job.NewMetrics(p.Registry)
 	}
 	p.node = fleet.NewNode(buildinfo.Get().Version, opts.Roles...)
 	if err = p.API.Listen(); err != nil {

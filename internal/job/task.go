@@ -1,0 +1,425 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/decode"
+	"github.com/sluicehq/sluice/internal/engine"
+	"github.com/sluicehq/sluice/internal/format"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/sink"
+	"github.com/sluicehq/sluice/internal/sql"
+)
+
+// GroupID is the Kafka consumer group under which a job's offsets are
+// committed, so that standard Kafka tools show its lag. Sluice does not
+// join the group: partitions are assigned explicitly.
+func GroupID(jobID string) string { return "sluice.job." + jobID }
+
+// DeadLetterTopic is the per-tenant topic bad records go to.
+func DeadLetterTopic(tenant string) string { return "sluice.dlq." + tenant }
+
+// StartFrom is where a job reads a partition it has no committed offset
+// for.
+type StartFrom struct {
+	// Earliest, Latest, or neither: then At, a point in time (the first
+	// record whose timestamp is at or after it).
+	Earliest, Latest bool
+	At               time.Time
+}
+
+// ParseStartFrom reads "earliest", "latest" or an RFC 3339 time.
+func ParseStartFrom(s string) (StartFrom, error) {
+	switch strings.ToLower(s) {
+	case "", "earliest":
+		return StartFrom{Earliest: true}, nil
+	case "latest":
+		return StartFrom{Latest: true}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return StartFrom{}, fmt.Errorf("startFrom %q: want earliest, latest or an RFC 3339 time such as 2026-11-26T15:04:05Z", s)
+	}
+	return StartFrom{At: t}, nil
+}
+
+func (s StartFrom) offset() kgo.Offset {
+	switch {
+	case s.Latest:
+		return kgo.NewOffset().AtEnd()
+	case s.At.IsZero() || s.Earliest:
+		return kgo.NewOffset().AtStart()
+	}
+	return kgo.NewOffset().AfterMilli(s.At.UnixMilli())
+}
+
+// Spec is what a task runs: the running form of a subscription, for a set
+// of partitions of the tenant topic.
+type Spec struct {
+	// ID names the job: its consumer group is GroupID(ID).
+	ID     string
+	Tenant string
+	Topic  string
+	Kafka  kafkaconn.Config
+	// Partitions the task owns; nil for every partition of the topic.
+	Partitions []int32
+	SQL        string
+	// Reader is the schema the query was written against.
+	Reader *avro.Schema
+	Format string
+	Sink   sink.Spec
+	// StartFrom applies to partitions with no committed offset.
+	StartFrom StartFrom
+	// Lateness is the allowed lateness of an aggregation (default
+	// engine.DefaultLateness); DeadLetterLate sends late records to the
+	// dead-letter topic instead of dropping them.
+	Lateness       time.Duration
+	DeadLetterLate bool
+	// Batching: a batch goes to the sink when it has MaxBatchRecords rows
+	// or MaxBatchBytes bytes, or MaxBatchDelay after its first row
+	// (default 200ms).
+	MaxBatchRecords int
+	MaxBatchBytes   int
+	MaxBatchDelay   time.Duration
+	// Retry is the sink's retry policy (zero: retry until stopped).
+	Retry sink.Retry
+}
+
+// Deps are what tasks share.
+type Deps struct {
+	Schemas Schemas
+	Cache   *decode.Cache // optional
+	Metrics *Metrics      // optional
+	Logger  *slog.Logger  // optional
+	SinkEnv sink.Env
+}
+
+// Memory bounds of a task's source: at most maxConcurrentFetches fetches of
+// FetchMaxBytes (compressed) wait to be processed (see docs/jobs.md).
+const (
+	FetchMaxBytes          = 8 << 20
+	FetchMaxPartitionBytes = 1 << 20
+	maxConcurrentFetches   = 2
+	pollRecords            = 2000
+	defaultBatchDelay      = 200 * time.Millisecond
+	commitInterval         = time.Second
+)
+
+// Checkpoint is where a task stopped: per partition, the next offset to
+// read. Everything before it is delivered, filtered or dead-lettered, and
+// committed.
+type Checkpoint struct {
+	Offsets map[int32]int64
+}
+
+// Task runs one job task: it consumes its partitions from the given
+// offsets, runs the pipeline, commits offsets after the sink acknowledged,
+// and stops either at a checkpoint (Stop) or abruptly (its context ends).
+type Task struct {
+	spec  Spec
+	deps  Deps
+	log   *slog.Logger
+	cl    *kgo.Client
+	adm   *kadm.Client
+	pipe  *Pipeline
+	snk   sink.Sink
+	dlq   *kafkaDeadLetters
+	stats *taskMetrics
+
+	polled   atomic.Int64       // records taken from the client, for tests of backpressure
+	stopPoll context.CancelFunc // ends the current poll; the loop then checkpoints
+	stopping chan struct{}
+	done     chan struct{}
+	err      error
+	ckpt     Checkpoint
+}
+
+// Start analyses the query, opens the sink, finds the starting offsets and
+// starts consuming. The task runs until Stop or until ctx ends (an abrupt
+// stop: nothing is flushed or committed).
+func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
+	if deps.Schemas == nil {
+		return nil, errors.New("job: Deps.Schemas is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if spec.MaxBatchDelay <= 0 {
+		spec.MaxBatchDelay = defaultBatchDelay
+	}
+	q, err := sql.Analyze(spec.SQL, spec.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
+	}
+	enc, err := format.New(spec.Format, q.Columns)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
+	}
+	t := &Task{spec: spec, deps: deps, log: deps.Logger.With("job", spec.ID), stopping: make(chan struct{}), done: make(chan struct{})}
+	if t.cl, err = kafkaconn.NewClient(spec.Kafka,
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxBytes(FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(FetchMaxPartitionBytes),
+		kgo.MaxConcurrentFetches(maxConcurrentFetches),
+	); err != nil {
+		return nil, fmt.Errorf("job %s: kafka client: %w", spec.ID, err)
+	}
+	t.adm = kadm.NewClient(t.cl)
+	fail := func(err error) (*Task, error) {
+		t.cl.Close()
+		if t.snk != nil {
+			_ = t.snk.Close(context.WithoutCancel(ctx))
+		}
+		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
+	}
+	offsets, err := t.startOffsets(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if t.snk, err = sink.Open(ctx, spec.Sink, deps.SinkEnv); err != nil {
+		return fail(err)
+	}
+	t.dlq = &kafkaDeadLetters{job: spec.ID, topic: DeadLetterTopic(spec.Tenant), cl: t.cl, adm: t.adm}
+	late := engine.DropLate
+	if spec.DeadLetterLate {
+		late = engine.DeadLetterLate
+	}
+	t.stats = deps.Metrics.task(spec.ID)
+	t.pipe, err = NewPipeline(PipelineConfig{
+		Job: spec.ID, Query: q, Reader: spec.Reader, Schemas: deps.Schemas, Cache: deps.Cache,
+		Format: enc, Sink: t.snk, Retry: spec.Retry, DeadLetter: t.dlq,
+		Engine:          engine.Options{Lateness: spec.Lateness, Late: late},
+		MaxBatchRecords: spec.MaxBatchRecords, MaxBatchBytes: spec.MaxBatchBytes,
+		Delivered: t.stats.delivered,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	parts := make([]int32, 0, len(offsets))
+	for p := range offsets {
+		parts = append(parts, p)
+	}
+	t.pipe.Engine().AssignPartitions(parts...)
+	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: offsets})
+	t.stats.setState(StateRunning)
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	t.stopPoll = stopPoll
+	go t.run(ctx, pollCtx)
+	return t, nil
+}
+
+// startOffsets is, per owned partition, the committed offset of the job's
+// group, or StartFrom where there is none.
+func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
+	parts := t.spec.Partitions
+	if parts == nil {
+		topics, err := t.adm.ListTopics(ctx, t.spec.Topic)
+		if err != nil {
+			return nil, fmt.Errorf("list partitions of %s: %w", t.spec.Topic, err)
+		}
+		td, ok := topics[t.spec.Topic]
+		if !ok || td.Err != nil {
+			return nil, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
+		}
+		parts = td.Partitions.Numbers()
+	}
+	var committed kadm.OffsetResponses
+	err := retryKafka(ctx, func() error {
+		var err error
+		committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			committed, err = nil, nil // a new job
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
+	}
+	out := make(map[int32]kgo.Offset, len(parts))
+	for _, p := range parts {
+		if o, ok := committed.Lookup(t.spec.Topic, p); ok && o.Err == nil && o.At >= 0 {
+			out[p] = kgo.NewOffset().At(o.At)
+		} else {
+			out[p] = t.spec.StartFrom.offset()
+		}
+	}
+	return out, nil
+}
+
+func (t *Task) run(ctx, pollCtx context.Context) {
+	defer close(t.done)
+	defer t.cl.Close()
+	err := t.loop(ctx, pollCtx)
+	if err == nil {
+		// Stopped at a checkpoint: flush, acknowledge, commit.
+		err = t.checkpoint(context.WithoutCancel(ctx))
+	}
+	if cerr := t.snk.Close(context.WithoutCancel(ctx)); err == nil && cerr != nil {
+		err = fmt.Errorf("close sink: %w", cerr)
+	}
+	t.stats.publish(t.pipe)
+	t.err = err
+	switch {
+	case err == nil:
+		t.stats.setState(StateStopped)
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		t.stats.setState(StateStopped) // abrupt stop: the owner cancelled us
+	default:
+		t.stats.setState(StateFailed)
+		t.log.Error("task failed", "err", err)
+	}
+	t.deps.Metrics.forget(t.spec.ID)
+}
+
+// loop consumes until Stop (nil) or a failure or ctx's end (an error).
+func (t *Task) loop(ctx, pollCtx context.Context) error {
+	defer t.stopPoll()
+	lastFlush, lastCommit := time.Now(), time.Now()
+	var committed map[int32]int64
+	for {
+		select {
+		case <-t.stopping:
+			return nil
+		default:
+		}
+		wait := t.spec.MaxBatchDelay - time.Since(lastFlush)
+		pctx, cancel := context.WithTimeout(pollCtx, max(wait, time.Millisecond))
+		fetches := t.cl.PollRecords(pctx, pollRecords)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var fatal error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			t.stats.fetchError()
+			t.log.Warn("fetch", "topic", topic, "partition", p, "err", err)
+			if errors.Is(err, kgo.ErrClientClosed) {
+				fatal = err
+			}
+		})
+		if fatal != nil {
+			return fatal
+		}
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) { t.stats.highWatermark(p.Partition, p.HighWatermark) })
+		recs := fetches.Records()
+		t.polled.Add(int64(len(recs)))
+		if err := t.pipe.Process(ctx, recs); err != nil {
+			return err
+		}
+		if time.Since(lastFlush) >= t.spec.MaxBatchDelay {
+			if err := t.pipe.Flush(ctx); err != nil {
+				return err
+			}
+			lastFlush = time.Now()
+		}
+		t.stats.publish(t.pipe)
+		if time.Since(lastCommit) >= commitInterval {
+			next := t.pipe.Committable()
+			if !maps.Equal(next, committed) {
+				if err := t.commit(ctx, next); err != nil {
+					t.log.Warn("commit offsets", "err", err) // retried at the next interval
+				} else {
+					committed = next
+				}
+			}
+			lastCommit = time.Now()
+		}
+	}
+}
+
+// commit stores the offsets under the job's group.
+func (t *Task) commit(ctx context.Context, next map[int32]int64) error {
+	if len(next) == 0 {
+		return nil
+	}
+	var os kadm.Offsets
+	for p, o := range next {
+		os.Add(kadm.Offset{Topic: t.spec.Topic, Partition: p, At: o, LeaderEpoch: -1})
+	}
+	err := retryKafka(ctx, func() error {
+		resp, err := t.adm.CommitOffsets(ctx, GroupID(t.spec.ID), os)
+		if err == nil {
+			err = resp.Error()
+		}
+		return err
+	})
+	if err == nil {
+		t.stats.committed(next)
+	}
+	return err
+}
+
+// retryKafka retries fn while it fails with an error Kafka calls
+// retriable (a coordinator moving or loading, say), for up to about ten
+// seconds.
+func retryKafka(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 40; attempt++ {
+		if err = fn(); err == nil || !kerr.IsRetriable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// checkpoint flushes the pipeline and commits everything it covers.
+func (t *Task) checkpoint(ctx context.Context) error {
+	if err := t.pipe.Flush(ctx); err != nil {
+		return err
+	}
+	next := t.pipe.Committable()
+	if err := t.commit(ctx, next); err != nil {
+		return fmt.Errorf("commit offsets at the checkpoint: %w", err)
+	}
+	t.ckpt = Checkpoint{Offsets: next}
+	return nil
+}
+
+// Stop stops the task at a checkpoint: it stops consuming, delivers what
+// it holds, waits for the sink's acknowledgement, commits the offsets and
+// returns them. It waits until then or until ctx ends.
+func (t *Task) Stop(ctx context.Context) (Checkpoint, error) {
+	select {
+	case <-t.stopping:
+	default:
+		close(t.stopping)
+	}
+	if t.stopPoll != nil {
+		t.stopPoll()
+	}
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+		return Checkpoint{}, ctx.Err()
+	}
+	return t.ckpt, t.err
+}
+
+// Done is closed when the task has ended, by Stop, failure or its context.
+func (t *Task) Done() <-chan struct{} { return t.done }
+
+// Err is why the task ended (nil after a clean Stop); valid after Done.
+func (t *Task) Err() error { return t.err }
+
+// Stats returns the pipeline's counters as of the last poll.
+func (t *Task) Stats() Stats { return t.stats.snapshot() }

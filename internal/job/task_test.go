@@ -1,0 +1,440 @@
+package job
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/schema/wire"
+	"github.com/sluicehq/sluice/internal/sink"
+	"github.com/sluicehq/sluice/internal/testenv"
+)
+
+const eventSchema = `{"type":"record","name":"Event","fields":[
+	{"name":"id","type":"long"},
+	{"name":"action","type":"string"},
+	{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
+	{"name":"pad","type":"string"}
+]}`
+
+var eventAvro = avro.MustParse(eventSchema)
+
+// skipped reports whether record id is filtered out by testSQL.
+func skipped(id int) bool { return id%10 == 3 }
+
+const testSQL = "SELECT id, action FROM tenant WHERE action <> 'skip'"
+
+func eventRecord(t testing.TB, topic string, id int, pad int) *kgo.Record {
+	t.Helper()
+	action := "deny"
+	if skipped(id) {
+		action = "skip"
+	}
+	v, err := eventAvro.Encode(map[string]any{"id": int64(id), "action": action, "ts": int64(1_764_000_000_000 + id), "pad": strings.Repeat("x", pad)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(id)), Value: v,
+		Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(1)}}}
+}
+
+// env is one test's topic and job on one cluster.
+type env struct {
+	t      *testing.T
+	addr   string
+	topic  string
+	tenant string
+	out    string
+	cl     *kgo.Client
+	adm    *kadm.Client
+}
+
+func newEnv(t *testing.T, addr string, partitions int32, opts ...kgo.Opt) *env {
+	e := &env{t: t, addr: addr, topic: kafkatest.TopicName(t), out: filepath.Join(t.TempDir(), "out.ndjson")}
+	e.tenant = e.topic
+	e.cl = kafkatest.NewClient(t, addr, append([]kgo.Opt{kgo.DefaultProduceTopic(e.topic)}, opts...)...)
+	e.adm = kadm.NewClient(e.cl)
+	resp, err := e.adm.CreateTopic(context.Background(), partitions, -1, nil, e.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	return e
+}
+
+func (e *env) produce(from, to int, pad int) {
+	e.t.Helper()
+	var recs []*kgo.Record
+	for id := from; id < to; id++ {
+		recs = append(recs, eventRecord(e.t, e.topic, id, pad))
+	}
+	if err := e.cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		e.t.Fatalf("produce: %v", err)
+	}
+}
+
+func (e *env) spec(id string) Spec {
+	return Spec{
+		ID: id, Tenant: e.tenant, Topic: e.topic,
+		Kafka: kafkaconn.Config{Bootstrap: strings.Split(e.addr, ",")},
+		SQL:   testSQL, Reader: eventAvro, Format: "JSON",
+		Sink:            sink.Spec{Type: "file", Settings: map[string]any{"path": e.out, "fsync": false}},
+		MaxBatchRecords: 50, MaxBatchDelay: 20 * time.Millisecond,
+	}
+}
+
+func (e *env) start(ctx context.Context, s Spec) *Task {
+	e.t.Helper()
+	task, err := Start(ctx, s, Deps{Schemas: StaticSchemas{1: eventAvro}})
+	if err != nil {
+		e.t.Fatalf("start: %v", err)
+	}
+	return task
+}
+
+// delivered reads the ids in the output file, with how often each came.
+func (e *env) delivered() map[int]int {
+	e.t.Helper()
+	f, err := os.Open(e.out)
+	if os.IsNotExist(err) {
+		return map[int]int{}
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[int]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var row struct {
+			ID     int    `json:"id"`
+			Action string `json:"action"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			e.t.Fatalf("output line %q: %v", sc.Text(), err)
+		}
+		out[row.ID]++
+	}
+	return out
+}
+
+// produceSlowly writes [from, to) in small chunks, so that a task reading
+// meanwhile is stopped mid-stream; the returned channel closes when done.
+func (e *env) produceSlowly(from, to int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for id := from; id < to; id += 50 {
+			var recs []*kgo.Record
+			for j := id; j < min(id+50, to); j++ {
+				recs = append(recs, eventRecord(e.t, e.topic, j, 10))
+			}
+			if err := e.cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+				e.t.Errorf("produce: %v", err)
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return done
+}
+
+// want lists the ids of [0, n) the query keeps.
+func want(n int) []int {
+	var ids []int
+	for id := 0; id < n; id++ {
+		if !skipped(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// waitFor polls until at least n distinct ids were delivered.
+func (e *env) waitFor(n int, d time.Duration) map[int]int {
+	e.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		got := e.delivered()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d distinct ids delivered after %v, want %d", len(got), d, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func checkAll(t *testing.T, got map[int]int, n int, exactlyOnce bool) {
+	t.Helper()
+	dups := 0
+	for _, id := range want(n) {
+		switch c := got[id]; {
+		case c == 0:
+			t.Fatalf("id %d was never delivered", id)
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	if len(got) != len(want(n)) {
+		t.Fatalf("%d distinct ids delivered, want %d (filtered ones leaked?)", len(got), len(want(n)))
+	}
+	if exactlyOnce && dups > 0 {
+		t.Fatalf("%d duplicates after a stop at a checkpoint, want none", dups)
+	}
+	t.Logf("%d ids, %d duplicates", len(got), dups)
+}
+
+// TestAbruptStopAtLeastOnce: a task cancelled abruptly mid-stream and
+// restarted delivers every record at least once.
+func TestAbruptStopAtLeastOnce(t *testing.T) {
+	for _, target := range kafkatest.Targets(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			const n = 3000
+			e := newEnv(t, target.Addr, 3)
+			e.produce(0, n/2, 10)
+			ctx, cancel := context.WithCancel(context.Background())
+			task := e.start(ctx, e.spec("abrupt"))
+			e.waitFor(100, 30*time.Second)
+			produced := e.produceSlowly(n/2, n)
+			time.Sleep(30 * time.Millisecond)
+			cancel() // abrupt, mid-stream: nothing flushed or committed on the way out
+			<-task.Done()
+			<-produced
+			task = e.start(context.Background(), e.spec("abrupt"))
+			got := e.waitFor(len(want(n)), 60*time.Second)
+			if _, err := task.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, got, n, false)
+		})
+	}
+}
+
+// TestStopAtCheckpointExactlyOnce: a task stopped at a checkpoint mid-
+// stream and restarted delivers every record exactly once, and the
+// checkpoint is committed under the job's group.
+func TestStopAtCheckpointExactlyOnce(t *testing.T) {
+	for _, target := range kafkatest.Targets(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			const n = 3000
+			e := newEnv(t, target.Addr, 3)
+			e.produce(0, n/2, 10)
+			task := e.start(context.Background(), e.spec("ckpt"))
+			e.waitFor(50, 30*time.Second)
+			produced := e.produceSlowly(n/2, n)
+			time.Sleep(30 * time.Millisecond)
+			ckpt, err := task.Stop(context.Background()) // mid-stream
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-produced
+			// The checkpoint is what the group holds, and what was taken.
+			committed, err := e.adm.FetchOffsets(context.Background(), GroupID("ckpt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total int64
+			for p, off := range ckpt.Offsets {
+				o, ok := committed.Lookup(e.topic, p)
+				if !ok || o.At != off {
+					t.Fatalf("partition %d: checkpoint %d, committed %+v", p, off, o)
+				}
+				total += off
+			}
+			t.Logf("stopped at %v (%d of %d records)", ckpt.Offsets, total, n)
+			task = e.start(context.Background(), e.spec("ckpt"))
+			got := e.waitFor(len(want(n)), 60*time.Second)
+			if _, err := task.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, got, n, true)
+		})
+	}
+}
+
+// TestPoisonRecordDeadLettered: a record that does not decode goes to the
+// dead-letter topic with headers saying why and where from; the records
+// after it are delivered.
+func TestPoisonRecordDeadLettered(t *testing.T) {
+	for _, target := range kafkatest.Targets(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			e := newEnv(t, target.Addr, 1)
+			e.produce(0, 100, 0)
+			poison := &kgo.Record{Topic: e.topic, Value: []byte{0x02, 0xff, 0xff},
+				Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(1)}}}
+			noRef := &kgo.Record{Topic: e.topic, Value: []byte("not avro")}
+			unknown := &kgo.Record{Topic: e.topic, Value: []byte{0},
+				Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(9)}}}
+			if err := e.cl.ProduceSync(context.Background(), poison, noRef, unknown).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			e.produce(100, 200, 0)
+			task := e.start(context.Background(), e.spec("poison"))
+			got := e.waitFor(len(want(200)), 30*time.Second)
+			if _, err := task.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, got, 200, true)
+			st := task.Stats()
+			if st.DeadLettered[ReasonDecode] != 1 || st.DeadLettered[ReasonSchemaRef] != 1 || st.DeadLettered[ReasonUnknownSchema] != 1 {
+				t.Fatalf("dead-lettered %v", st.DeadLettered)
+			}
+
+			// The dead-letter topic holds the three, in order, with headers.
+			cl := kafkatest.NewClient(t, target.Addr, kgo.ConsumeTopics(DeadLetterTopic(e.tenant)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			var dead []*kgo.Record
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for len(dead) < 3 {
+				fs := cl.PollFetches(ctx)
+				if err := ctx.Err(); err != nil {
+					t.Fatalf("dead letters: %d of 3 after 30s", len(dead))
+				}
+				dead = append(dead, fs.Records()...)
+			}
+			headers := func(r *kgo.Record) map[string]string {
+				m := map[string]string{}
+				for _, h := range r.Headers {
+					m[h.Key] = string(h.Value)
+				}
+				return m
+			}
+			for i, wantReason := range []string{ReasonDecode, ReasonSchemaRef, ReasonUnknownSchema} {
+				h := headers(dead[i])
+				if h[HeaderReason] != wantReason || h[HeaderJob] != "poison" || h[HeaderTopic] != e.topic ||
+					h[HeaderPartition] != "0" || h[HeaderOffset] != strconv.Itoa(100+i) || h[HeaderError] == "" {
+					t.Errorf("dead letter %d headers %v", i, h)
+				}
+			}
+			if !bytes.Equal(dead[0].Value, poison.Value) {
+				t.Errorf("dead letter value %x, want the original %x", dead[0].Value, poison.Value)
+			}
+		})
+	}
+}
+
+// TestCompressionCodecs: batches compressed with each codec Kafka has are
+// read.
+func TestCompressionCodecs(t *testing.T) {
+	addr := testenv.KafkaClusters(t, 1)[0]
+	for _, c := range []struct {
+		name  string
+		codec kgo.CompressionCodec
+	}{{"gzip", kgo.GzipCompression()}, {"snappy", kgo.SnappyCompression()}, {"lz4", kgo.Lz4Compression()}, {"zstd", kgo.ZstdCompression()}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, addr, 2, kgo.ProducerBatchCompression(c.codec), kgo.ProducerLinger(5*time.Millisecond))
+			e.produce(0, 500, 200)
+			task := e.start(context.Background(), e.spec("codec-"+c.name))
+			got := e.waitFor(len(want(500)), 30*time.Second)
+			if _, err := task.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, got, 500, true)
+		})
+	}
+}
+
+// stallSink takes nothing: every Write blocks until its context ends.
+type stallSink struct{ writes *atomic.Int64 }
+
+func (s stallSink) Write(ctx context.Context, _ *sink.Batch) error {
+	s.writes.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (stallSink) Close(context.Context) error { return nil }
+
+var stallWrites atomic.Int64
+
+func init() {
+	sink.Register("test-stall", func(context.Context, sink.Spec, sink.Env) (sink.Sink, error) {
+		return stallSink{&stallWrites}, nil
+	})
+}
+
+// TestStalledSinkBoundsMemory: with a sink that never acknowledges, the
+// task stops consuming and its memory stays within the documented bound
+// (the fetch buffers and one batch), however much the topic holds.
+func TestStalledSinkBoundsMemory(t *testing.T) {
+	addr := testenv.KafkaClusters(t, 1)[0]
+	// Uncompressed: the fetch bound is on bytes as the broker sends them,
+	// and the padding would compress a hundredfold.
+	e := newEnv(t, addr, 4, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	const n, pad = 120_000, 500 // about 60 MB
+	for from := 0; from < n; from += 10_000 {
+		e.produce(from, from+10_000, pad)
+	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := e.spec("stall")
+	s.Sink = sink.Spec{Type: "test-stall"}
+	s.MaxBatchRecords = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	task := e.start(ctx, s)
+	deadline := time.Now().Add(30 * time.Second)
+	for stallWrites.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if stallWrites.Load() == 0 {
+		t.Fatal("the sink was never written to")
+	}
+	time.Sleep(3 * time.Second) // time for anything unbounded to pile up
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+
+	const bound = 2*maxConcurrentFetches*FetchMaxBytes + 4*DefaultMaxBatchBytes
+	t.Logf("heap grew %d KiB with the sink stalled (bound %d KiB); %d records taken of %d", grew>>10, bound>>10, task.polled.Load(), n)
+	if grew > bound {
+		t.Fatalf("heap grew %d bytes with a stalled sink, more than the %d-byte bound", grew, bound)
+	}
+	if in := task.polled.Load(); in >= n/2 {
+		t.Fatalf("the task took all %d records although its sink never acknowledged", in)
+	}
+	cancel()
+	<-task.Done()
+}
+
+func TestParseStartFrom(t *testing.T) {
+	for in, want := range map[string]string{"": "earliest", "earliest": "earliest", "LATEST": "latest", "2026-11-26T15:04:05Z": "at 2026-11-26T15:04:05Z"} {
+		s, err := ParseStartFrom(in)
+		got := "at " + s.At.Format(time.RFC3339)
+		switch {
+		case s.Earliest:
+			got = "earliest"
+		case s.Latest:
+			got = "latest"
+		}
+		if err != nil || got != want {
+			t.Errorf("%q: %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := ParseStartFrom("yesterday"); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+		t.Errorf("bad startFrom: %v", err)
+	}
+	_ = fmt.Sprint
+}

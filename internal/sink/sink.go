@@ -1,0 +1,185 @@
+// Package sink delivers encoded result rows to their destination: the last
+// step of a job's data path (DESIGN.md sections 3 and 6).
+//
+// A [Sink] acknowledges: Write returns only once a batch is durable at the
+// destination, and the job runtime commits the batch's source offsets to
+// Kafka only after that. A failed Write is retried under a [Retry] policy
+// unless the error is [Permanent]; since a failed Write may have been
+// partly applied, delivery is at-least-once unless a sink stores the
+// offsets with its own writes ([OffsetStore]) and so makes it
+// exactly-once.
+//
+// Sink types register by name ([Register]); a subscription names one in
+// its [Spec], and [Open] validates the settings and opens it. docs/sinks.md
+// documents every type, its settings and its delivery guarantee.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Record is one encoded result and where it came from.
+type Record struct {
+	// Value is the encoded row (a view: valid during Write only).
+	Value []byte
+	// Partition is the source partition, -1 for aggregation results.
+	Partition int32
+	// Offset is the source offset, -1 for aggregation results.
+	Offset int64
+}
+
+// Batch is what a sink writes at once. Records (and their Values) view
+// memory the runtime reuses after Write returns: a sink that keeps
+// anything past Write copies it.
+type Batch struct {
+	Records []Record
+	// Offsets are, for each source partition, the next offset to consume
+	// after this batch: what the runtime commits once the batch is
+	// acknowledged. Exactly-once sinks store them with their own write.
+	Offsets map[int32]int64
+	// ID identifies the batch for idempotency: "<job>/<partition>/<first
+	// offset>" of its first record (derived from the offsets for
+	// aggregations). A batch that is retried keeps its ID.
+	ID string
+	// ContentType is the media type of the records' encoding, such as
+	// "application/x-ndjson".
+	ContentType string
+}
+
+// Sink delivers batches to one destination.
+//
+// The runtime calls Write for one batch at a time per task and never
+// concurrently on one Sink; Close may be called concurrently with Write
+// and after it. Sinks in this package are safe for concurrent use all the
+// same.
+type Sink interface {
+	// Write delivers the batch and returns only when it is durable at the
+	// destination (acknowledged), or an error. A failed Write may have
+	// been partly applied: the runtime retries it (at-least-once) unless
+	// the error is Permanent. Write after Close returns an error wrapping
+	// ErrClosed.
+	Write(ctx context.Context, b *Batch) error
+	// Close flushes and releases resources. It is idempotent: calls after
+	// the first return nil.
+	Close(ctx context.Context) error
+}
+
+// OffsetStore is implemented by exactly-once sinks that store source
+// offsets with their own writes (Batch.Offsets); the runtime then resumes
+// from StoredOffsets instead of the consumer group's commits.
+type OffsetStore interface {
+	// StoredOffsets returns, per partition, the next offset to consume as
+	// of the last acknowledged batch; partitions never written are absent.
+	StoredOffsets(ctx context.Context) (map[int32]int64, error)
+}
+
+// ErrClosed is wrapped by the error of a Write after Close. It is
+// permanent.
+var ErrClosed = Permanent(errors.New("sink closed"))
+
+// Env is what a sink may need from the runtime. The zero Env is valid: no
+// logging, no private network addresses, file paths unrestricted.
+type Env struct {
+	// Logger receives the sink's logs (never secrets); nil discards them.
+	Logger *slog.Logger
+	// AllowPrivate lets network sinks connect to loopback, private and
+	// link-local addresses (development and tests); otherwise they refuse
+	// them, so that a subscription cannot reach into the data centre.
+	AllowPrivate bool
+	// FileRoot, when set, confines file sinks to this directory: relative
+	// paths resolve against it, and a path that leaves it (by "..", an
+	// absolute path elsewhere or a symbolic link) is refused. Empty: paths
+	// are taken as given, relative ones against the working directory.
+	FileRoot string
+}
+
+func (e Env) logger() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+// ConfigError says what is wrong with one setting of a sink spec; the
+// subscription API answers it with a 4xx naming the field. Open and
+// Validate return every problem they find: one *ConfigError, or several
+// joined (see [ConfigErrors]). Config errors are permanent.
+type ConfigError struct {
+	// Type is the sink type ("file").
+	Type string
+	// Field is the setting ("path"), "type" for the type itself.
+	Field string
+	// Message says what is wrong ("required", "directory /x does not
+	// exist").
+	Message string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Type == "" {
+		return fmt.Sprintf("sink: %s: %s", e.Field, e.Message)
+	}
+	return fmt.Sprintf("%s sink: %s: %s", e.Type, e.Field, e.Message)
+}
+
+// ConfigErrors returns every *ConfigError in err's tree, in order.
+func ConfigErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	var walk func(error)
+	walk = func(err error) {
+		switch x := err.(type) {
+		case nil:
+		case *ConfigError:
+			out = append(out, x)
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// permanentError marks an error a retry cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one a retry cannot fix (bad configuration, a
+// destination that refused the data as invalid, such as an HTTP 4xx);
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked
+// Permanent or is a *ConfigError.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	var c *ConfigError
+	return errors.As(err, &p) || errors.As(err, &c)
+}
+
+// BatchError reports a batch that was partly delivered: the records at
+// the indexes in Failed were not, the others were. A runtime may retry
+// just those; retrying the whole batch is always correct for
+// at-least-once sinks.
+type BatchError struct {
+	Failed []int
+	Err    error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("%d records of the batch failed: %v", len(e.Failed), e.Err)
+}
+
+func (e *BatchError) Unwrap() error { return e.Err }
