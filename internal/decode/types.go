@@ -1,6 +1,9 @@
 package decode
 
-import "strconv"
+import (
+	"math/big"
+	"strconv"
+)
 
 // Kind is the type of one decoded value. Values of a logical type keep the
 // Kind of their underlying Avro type; the logical annotation is in the
@@ -151,4 +154,27 @@ func (v *Value) IsNull() bool { return v.Kind == KindNull }
 // one goroutine at a time.
 type Row struct {
 	Values []Value
+}
+
+// DecimalFloat reads the unscaled value of a decimal (big-endian two's
+// complement, as Avro writes it in bytes or fixed) as a float64; divide by
+// 10^Type.Scale for the value. Beyond 64 bits it allocates.
+func DecimalFloat(b []byte) float64 {
+	if len(b) == 0 {
+		return 0
+	}
+	if len(b) <= 8 {
+		var u uint64
+		for _, c := range b {
+			u = u<<8 | uint64(c)
+		}
+		shift := uint(64 - 8*len(b))
+		return float64(int64(u<<shift) >> shift)
+	}
+	n := new(big.Int).SetBytes(b)
+	if b[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	f, _ := new(big.Float).SetInt(n).Float64()
+	return f
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 
 	"github.com/sluicehq/sluice/internal/decode"
@@ -335,7 +334,7 @@ func (e *JSON) appendNested(dst []byte, n *node, v *decode.Value, depth int) ([]
 	case opTimestampNanos:
 		return appendTimestamp(dst, floorDiv(v.I, 1000)), nil
 	case opDecimal:
-		return appendFloat(dst, decimalFloat(v.B)/n.scale, 64), nil
+		return appendFloat(dst, decode.DecimalFloat(v.B)/n.scale, 64), nil
 	case opUUIDFixed:
 		return appendUUID(dst, v.B), nil
 	case opArray, opMap:
@@ -479,26 +478,3 @@ func appendUUID(dst []byte, b []byte) []byte {
 	return append(dst, '"')
 }
 
-// decimalFloat converts a big-endian two's complement unscaled decimal to
-// a float64, as internal/sql does for a top-level decimal column, so that a
-// decimal prints the same wherever it is.
-func decimalFloat(b []byte) float64 {
-	if len(b) == 0 {
-		return 0
-	}
-	if len(b) <= 8 {
-		var u uint64
-		for _, c := range b {
-			u = u<<8 | uint64(c)
-		}
-		shift := uint(64 - 8*len(b))
-		return float64(int64(u<<shift) >> shift)
-	}
-	// Wider than 64 bits: rare, and allowed to allocate.
-	n := new(big.Int).SetBytes(b)
-	if b[0]&0x80 != 0 {
-		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
-	}
-	f, _ := new(big.Float).SetInt(n).Float64()
-	return f
-}

@@ -3,7 +3,6 @@ package sql
 import (
 	"encoding/hex"
 	"math"
-	"math/big"
 
 	"github.com/sluicehq/sluice/internal/decode"
 )
@@ -60,7 +59,7 @@ func readerOf(dt *decode.Type, depth int) (reader, error) {
 				if v.Kind == decode.KindNull {
 					return Null
 				}
-				return Value{F: decimalFloat(v.B) / scale}
+				return Value{F: decode.DecimalFloat(v.B) / scale}
 			}}, nil
 		case decode.LogicalUUID:
 			return reader{typ: &Type{Kind: Varchar, Avro: dt}, conv: convUUID}, nil
@@ -172,27 +171,6 @@ func convUUID(e *Env, v *decode.Value) Value {
 	hex.Encode(s[24:36], v.B[10:16])
 	b = append(b, s[:]...)
 	return e.End(start, b)
-}
-
-// decimalFloat converts a big-endian two's complement unscaled decimal.
-func decimalFloat(b []byte) float64 {
-	if len(b) == 0 {
-		return 0
-	}
-	if len(b) <= 8 {
-		var u uint64
-		for _, c := range b {
-			u = u<<8 | uint64(c)
-		}
-		shift := uint(64 - 8*len(b))
-		return float64(int64(u<<shift) >> shift)
-	}
-	n := new(big.Int).SetBytes(b)
-	if b[0]&0x80 != 0 {
-		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
-	}
-	f, _ := new(big.Float).SetInt(n).Float64()
-	return f
 }
 
 func floorDiv(a, b int64) int64 {
