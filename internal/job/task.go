@@ -184,11 +184,11 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 		}
 		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
 	}
-	offsets, err := t.startOffsets(ctx)
-	if err != nil {
+	if t.snk, err = sink.Open(ctx, spec.Sink, deps.SinkEnv); err != nil {
 		return fail(err)
 	}
-	if t.snk, err = sink.Open(ctx, spec.Sink, deps.SinkEnv); err != nil {
+	offsets, err := t.startOffsets(ctx)
+	if err != nil {
 		return fail(err)
 	}
 	t.dlq = &kafkaDeadLetters{job: spec.ID, topic: DeadLetterTopic(spec.Tenant), cl: t.cl, adm: t.adm}
@@ -220,8 +220,9 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	return t, nil
 }
 
-// startOffsets is, per owned partition, the committed offset of the job's
-// group, or StartFrom where there is none.
+// startOffsets is, per owned partition, the offset the sink stored (an
+// exactly-once sink) or else the committed offset of the job's group, or
+// StartFrom where there is none.
 func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
 	parts := t.spec.Partitions
 	if parts == nil {
@@ -234,6 +235,23 @@ func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
 			return nil, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
 		}
 		parts = td.Partitions.Numbers()
+	}
+	if store, ok := t.snk.(sink.OffsetStore); ok {
+		// An exactly-once sink keeps the offsets with its writes: they,
+		// not the group's commits, say what was delivered.
+		stored, err := store.StoredOffsets(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("offsets stored by the sink: %w", err)
+		}
+		out := make(map[int32]kgo.Offset, len(parts))
+		for _, p := range parts {
+			if o, ok := stored[p]; ok {
+				out[p] = kgo.NewOffset().At(o)
+			} else {
+				out[p] = t.spec.StartFrom.offset()
+			}
+		}
+		return out, nil
 	}
 	var committed kadm.OffsetResponses
 	err := retryKafka(ctx, func() error {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -436,5 +436,161 @@ func TestParseStartFrom(t *testing.T) {
 	if _, err := ParseStartFrom("yesterday"); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
 		t.Errorf("bad startFrom: %v", err)
 	}
-	_ = fmt.Sprint
+}
+
+// offsetSink keeps rows and the offsets of its last batch, as an
+// exactly-once sink stores them with its writes.
+type offsetSink struct {
+	rows   *[]string
+	stored map[int32]int64
+}
+
+func (s *offsetSink) Write(_ context.Context, b *sink.Batch) error {
+	for _, r := range b.Records {
+		*s.rows = append(*s.rows, strings.TrimSpace(string(r.Value)))
+	}
+	for p, o := range b.Offsets {
+		s.stored[p] = o
+	}
+	return nil
+}
+
+func (s *offsetSink) Close(context.Context) error { return nil }
+
+func (s *offsetSink) StoredOffsets(context.Context) (map[int32]int64, error) {
+	out := map[int32]int64{}
+	for p, o := range s.stored {
+		out[p] = o
+	}
+	return out, nil
+}
+
+var offsetSinks = map[string]*offsetSink{}
+
+func init() {
+	sink.Register("test-offsets", func(_ context.Context, spec sink.Spec, _ sink.Env) (sink.Sink, error) {
+		return offsetSinks[spec.Settings["name"].(string)], nil
+	})
+}
+
+// TestSinkStoredOffsets: a sink that stores offsets with its writes
+// decides where a task starts, not the consumer group.
+func TestSinkStoredOffsets(t *testing.T) {
+	e := newEnv(t, kafkatest.Fake(t), 1)
+	e.produce(0, 100, 0)
+	var rows []string
+	offsetSinks[t.Name()] = &offsetSink{rows: &rows, stored: map[int32]int64{0: 60}}
+	s := e.spec("stored")
+	s.Sink = sink.Spec{Type: "test-offsets", Settings: map[string]any{"name": t.Name()}}
+	task := e.start(context.Background(), s)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(want(100))-len(want(60)) > len(rows) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ckpt, err := task.Stop(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(want(100))-len(want(60)) || rows[0] != `{"id":60,"action":"deny"}` || ckpt.Offsets[0] != 100 {
+		t.Fatalf("%d rows from %v, checkpoint %v", len(rows), rows[:min(1, len(rows))], ckpt.Offsets)
+	}
+}
+
+// TestStartFromLatest: a job with no committed offsets and startFrom
+// latest skips what the topic already holds.
+func TestStartFromLatest(t *testing.T) {
+	e := newEnv(t, kafkatest.Fake(t), 2)
+	e.produce(0, 100, 0)
+	s := e.spec("latest")
+	s.StartFrom = StartFrom{Latest: true}
+	task := e.start(context.Background(), s)
+	time.Sleep(200 * time.Millisecond) // the task has found the end before the next records
+	e.produce(100, 200, 0)
+	got := e.waitFor(len(want(200))-len(want(100)), 20*time.Second)
+	if _, err := task.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for id := range got {
+		if id < 100 {
+			t.Fatalf("id %d, written before the job started at latest, was delivered", id)
+		}
+	}
+}
+
+// TestMetrics: a running task's series are exported, with bounded labels,
+// and go away when it stops.
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, kafkatest.Fake(t), 2)
+	e.produce(0, 100, 0)
+	reg := prometheus.NewRegistry()
+	task, err := Start(context.Background(), e.spec("metered"), Deps{Schemas: StaticSchemas{1: eventAvro}, Metrics: NewMetrics(reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(len(want(100)), 20*time.Second)
+	values := func() map[string]float64 {
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, f := range families {
+			for _, m := range f.Metric {
+				name := f.GetName()
+				for _, l := range m.Label {
+					name += "," + l.GetName() + "=" + l.GetValue()
+				}
+				switch {
+				case m.Counter != nil:
+					out[name] = m.Counter.GetValue()
+				case m.Gauge != nil:
+					out[name] = m.Gauge.GetValue()
+				case m.Histogram != nil:
+					out[name] = float64(m.Histogram.GetSampleCount())
+				}
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var v map[string]float64
+	for {
+		v = values()
+		if v["sluice_job_records_in_total,job=metered"] == 100 && v["sluice_job_lag_records,job=metered,partition=0"] == 0 &&
+			v["sluice_job_lag_records,job=metered,partition=1"] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for name, want := range map[string]float64{
+		"sluice_job_records_in_total,job=metered":                          100,
+		"sluice_job_records_out_total,job=metered":                         90,
+		"sluice_job_records_filtered_total,job=metered":                    10,
+		"sluice_job_state,job=metered,state=running":                       1,
+		"sluice_job_state,job=metered,state=failed":                        0,
+		"sluice_job_lag_records,job=metered,partition=0":                   0,
+		"sluice_job_records_dead_lettered_total,job=metered,reason=decode": -1, // absent: none
+	} {
+		got, ok := v[name]
+		if want < 0 {
+			if ok {
+				t.Errorf("%s = %v, want absent", name, got)
+			}
+			continue
+		}
+		if !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+	if v["sluice_job_latency_seconds,job=metered"] == 0 || v["sluice_job_bytes_in_total,job=metered"] == 0 {
+		t.Errorf("latency observations %v, bytes in %v", v["sluice_job_latency_seconds,job=metered"], v["sluice_job_bytes_in_total,job=metered"])
+	}
+	if _, err := task.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name := range values() {
+		if strings.Contains(name, "job=metered") {
+			t.Errorf("series %s left after the task stopped", name)
+		}
+	}
 }
