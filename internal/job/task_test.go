@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -441,13 +442,22 @@ func TestParseStartFrom(t *testing.T) {
 // offsetSink keeps rows and the offsets of its last batch, as an
 // exactly-once sink stores them with its writes.
 type offsetSink struct {
-	rows   *[]string
+	mu     sync.Mutex
+	rows   []string
 	stored map[int32]int64
 }
 
+func (s *offsetSink) taken() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.rows...)
+}
+
 func (s *offsetSink) Write(_ context.Context, b *sink.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, r := range b.Records {
-		*s.rows = append(*s.rows, strings.TrimSpace(string(r.Value)))
+		s.rows = append(s.rows, strings.TrimSpace(string(r.Value)))
 	}
 	for p, o := range b.Offsets {
 		s.stored[p] = o
@@ -458,6 +468,8 @@ func (s *offsetSink) Write(_ context.Context, b *sink.Batch) error {
 func (s *offsetSink) Close(context.Context) error { return nil }
 
 func (s *offsetSink) StoredOffsets(context.Context) (map[int32]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := map[int32]int64{}
 	for p, o := range s.stored {
 		out[p] = o
@@ -478,19 +490,20 @@ func init() {
 func TestSinkStoredOffsets(t *testing.T) {
 	e := newEnv(t, kafkatest.Fake(t), 1)
 	e.produce(0, 100, 0)
-	var rows []string
-	offsetSinks[t.Name()] = &offsetSink{rows: &rows, stored: map[int32]int64{0: 60}}
+	os := &offsetSink{stored: map[int32]int64{0: 60}}
+	offsetSinks[t.Name()] = os
 	s := e.spec("stored")
 	s.Sink = sink.Spec{Type: "test-offsets", Settings: map[string]any{"name": t.Name()}}
 	task := e.start(context.Background(), s)
 	deadline := time.Now().Add(20 * time.Second)
-	for len(want(100))-len(want(60)) > len(rows) && time.Now().Before(deadline) {
+	for len(want(100))-len(want(60)) > len(os.taken()) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	ckpt, err := task.Stop(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := os.taken()
 	if len(rows) != len(want(100))-len(want(60)) || rows[0] != `{"id":60,"action":"deny"}` || ckpt.Offsets[0] != 100 {
 		t.Fatalf("%d rows from %v, checkpoint %v", len(rows), rows[:min(1, len(rows))], ckpt.Offsets)
 	}
