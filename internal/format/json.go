@@ -477,4 +477,3 @@ func appendUUID(dst []byte, b []byte) []byte {
 	}
 	return append(dst, '"')
 }
-

@@ -132,6 +132,8 @@ type Pipeline struct {
 	cur   *kgo.Record
 	ctx   context.Context
 	stats Stats
+
+	lastRef wire.Ref // the writer schema of the decoders in in
 }
 
 // NewPipeline checks the configuration and compiles the decoders.
@@ -169,6 +171,8 @@ func NewPipeline(c PipelineConfig) (*Pipeline, error) {
 // Stats returns the pipeline's counters; DeadLettered is a copy.
 func (p *Pipeline) Stats() Stats {
 	s := p.stats
+	es := p.task.Stats()
+	s.Filtered, s.Late = es.Filtered, es.Late-es.Errors[engine.ReasonLate]
 	s.DeadLettered = make(map[string]uint64, len(p.stats.DeadLettered))
 	for k, v := range p.stats.DeadLettered {
 		s.DeadLettered[k] = v
@@ -205,20 +209,33 @@ func (p *Pipeline) one(ctx context.Context, r *kgo.Record) error {
 	}
 	in := &p.in
 	in.Partition, in.Offset, in.Payload = r.Partition, r.Offset, body
-	if in.All, err = p.all.Decoder(ctx, ref); err != nil {
-		return p.decoderError(ctx, r, err)
-	}
-	in.Filter = nil
-	if p.filter != nil {
-		if in.Filter, err = p.filter.Decoder(ctx, ref); err != nil {
+	if ref != p.lastRef || in.All == nil {
+		// Records of one writer schema come in runs: look the decoders
+		// up when the schema changes.
+		if in.All, err = p.all.Decoder(ctx, ref); err != nil {
+			in.All = nil
 			return p.decoderError(ctx, r, err)
 		}
+		in.Filter = nil
+		if p.filter != nil {
+			if in.Filter, err = p.filter.Decoder(ctx, ref); err != nil {
+				in.All = nil
+				return p.decoderError(ctx, r, err)
+			}
+		}
+		p.lastRef = ref
 	}
 	p.cur = r
-	before := p.task.Stats()
-	err = p.task.Process(in, p.emit)
-	after := p.task.Stats()
-	p.stats.Filtered += after.Filtered - before.Filtered
+	if err := p.task.Process(in, p.emit); err != nil {
+		return p.processError(ctx, r, err)
+	}
+	return nil
+}
+
+// processError dead-letters a record the engine or the encoder refused;
+// any other error (from the sink) is the pipeline's. It is apart from one
+// because the error targets of errors.As escape to the heap.
+func (p *Pipeline) processError(ctx context.Context, r *kgo.Record, err error) error {
 	var re *engine.RecordError
 	var ee encodeError
 	switch {
@@ -226,13 +243,8 @@ func (p *Pipeline) one(ctx context.Context, r *kgo.Record) error {
 		return p.deadLetter(ctx, r, ReasonEncode, ee.err)
 	case errors.As(err, &re):
 		return p.deadLetter(ctx, r, reasonOf(re.Reason), re.Err)
-	case err != nil:
-		return err // from the sink, through add
 	}
-	if after.Late > before.Late {
-		p.stats.Late++
-	}
-	return nil
+	return err // from the sink, through add
 }
 
 func reasonOf(r engine.Reason) string {
