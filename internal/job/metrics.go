@@ -27,7 +27,7 @@ var states = []State{StateRunning, StateStopped, StateFailed}
 // record path pays nothing for them.
 type Metrics struct {
 	mu      sync.Mutex
-	tasks   map[string]*taskMetrics
+	tasks   map[*taskMetrics]struct{} // a job may run several tasks here
 	latency *prometheus.HistogramVec
 }
 
@@ -43,13 +43,13 @@ var (
 	descSinkErr  = prometheus.NewDesc("sluice_job_sink_errors_total", "Failed sink writes (each retry counts).", []string{"job"}, nil)
 	descFetchErr = prometheus.NewDesc("sluice_job_fetch_errors_total", "Kafka fetch errors.", []string{"job"}, nil)
 	descLag      = prometheus.NewDesc("sluice_job_lag_records", "Records between the job's committed offset and the partition's high watermark.", []string{"job", "partition"}, nil)
-	descState    = prometheus.NewDesc("sluice_job_state", "1 for the state the job's task is in.", []string{"job", "state"}, nil)
+	descState    = prometheus.NewDesc("sluice_job_state", "How many of the job's tasks in this process are in each state.", []string{"job", "state"}, nil)
 )
 
 // NewMetrics registers the job metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		tasks: map[string]*taskMetrics{},
+		tasks: map[*taskMetrics]struct{}{},
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sluice_job_latency_seconds",
 			Help:    "End-to-end latency: for each acknowledged batch, the age of its oldest source record (Kafka timestamp) at acknowledgement.",
@@ -67,47 +67,66 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. The tasks of one job are
+// summed; each reports the lag of its own partitions.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	type job struct {
+		s           Stats
+		fetchErrors uint64
+		states      map[State]int
+		lag         map[int32]int64
+	}
+	jobs := map[string]*job{}
 	m.mu.Lock()
-	tasks := make([]*taskMetrics, 0, len(m.tasks))
-	for _, t := range m.tasks {
-		tasks = append(tasks, t)
+	for t := range m.tasks {
+		j := jobs[t.id]
+		if j == nil {
+			j = &job{s: Stats{DeadLettered: map[string]uint64{}}, states: map[State]int{}, lag: map[int32]int64{}}
+			jobs[t.id] = j
+		}
+		t.mu.Lock()
+		s := t.stats
+		j.s.In += s.In
+		j.s.BytesIn += s.BytesIn
+		j.s.Out += s.Out
+		j.s.BytesOut += s.BytesOut
+		j.s.Filtered += s.Filtered
+		j.s.Late += s.Late
+		j.s.Batches += s.Batches
+		j.s.SinkErrors += s.SinkErrors
+		for r, n := range s.DeadLettered {
+			j.s.DeadLettered[r] += n
+		}
+		j.fetchErrors += t.fetchErrors
+		j.states[t.state]++
+		for p, hw := range t.hw {
+			j.lag[p] = max(hw-t.done[p], 0) // nothing committed yet: all of it
+		}
+		t.mu.Unlock()
 	}
 	m.mu.Unlock()
-	for _, t := range tasks {
-		t.mu.Lock()
-		s, id := t.stats, t.id
+	for id, j := range jobs {
 		counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append([]string{id}, labels...)...)
 		}
-		counter(descIn, s.In)
-		counter(descBytesIn, s.BytesIn)
-		counter(descOut, s.Out)
-		counter(descBytesOut, s.BytesOut)
-		counter(descFiltered, s.Filtered)
-		counter(descLate, s.Late)
-		counter(descBatches, s.Batches)
-		counter(descSinkErr, s.SinkErrors)
-		counter(descFetchErr, t.fetchErrors)
-		for reason, n := range s.DeadLettered {
+		counter(descIn, j.s.In)
+		counter(descBytesIn, j.s.BytesIn)
+		counter(descOut, j.s.Out)
+		counter(descBytesOut, j.s.BytesOut)
+		counter(descFiltered, j.s.Filtered)
+		counter(descLate, j.s.Late)
+		counter(descBatches, j.s.Batches)
+		counter(descSinkErr, j.s.SinkErrors)
+		counter(descFetchErr, j.fetchErrors)
+		for reason, n := range j.s.DeadLettered {
 			counter(descDead, n, reason)
 		}
-		for p, hw := range t.hw {
-			lag := hw - t.done[p]
-			if _, ok := t.done[p]; !ok {
-				lag = hw // nothing committed yet
-			}
-			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(max(lag, 0)), id, strconv.Itoa(int(p)))
+		for p, lag := range j.lag {
+			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), id, strconv.Itoa(int(p)))
 		}
 		for _, st := range states {
-			v := 0.0
-			if st == t.state {
-				v = 1
-			}
-			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, v, id, string(st))
+			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, float64(j.states[st]), id, string(st))
 		}
-		t.mu.Unlock()
 	}
 }
 
@@ -117,21 +136,33 @@ func (m *Metrics) task(id string) *taskMetrics {
 	t := &taskMetrics{m: m, id: id, hw: map[int32]int64{}, done: map[int32]int64{}}
 	if m != nil {
 		m.mu.Lock()
-		m.tasks[id] = t
+		for o := range m.tasks {
+			if o.id == id && o.ended() {
+				delete(m.tasks, o) // a failed task the new one replaces
+			}
+		}
+		m.tasks[t] = struct{}{}
 		m.mu.Unlock()
 	}
 	return t
 }
 
-// forget drops an ended task's series.
-func (m *Metrics) forget(id string) {
+// forget drops an ended task's series (and the job's latency histogram
+// with its last task).
+func (t *taskMetrics) forget() {
+	m := t.m
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
-	delete(m.tasks, id)
-	m.mu.Unlock()
-	m.latency.DeleteLabelValues(id)
+	defer m.mu.Unlock()
+	delete(m.tasks, t)
+	for o := range m.tasks {
+		if o.id == t.id {
+			return
+		}
+	}
+	m.latency.DeleteLabelValues(t.id)
 }
 
 // taskMetrics is what one task publishes; safe for concurrent use.
@@ -145,6 +176,12 @@ type taskMetrics struct {
 	fetchErrors uint64
 	hw          map[int32]int64 // high watermark per partition, from fetches
 	done        map[int32]int64 // committed offset per partition
+}
+
+func (t *taskMetrics) ended() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state == StateFailed || t.state == StateStopped
 }
 
 func (t *taskMetrics) publish(p *Pipeline) {

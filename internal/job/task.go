@@ -290,15 +290,16 @@ func (t *Task) run(ctx, pollCtx context.Context) {
 	t.stats.publish(t.pipe)
 	t.err = err
 	switch {
-	case err == nil:
+	case err == nil, ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Stopped at a checkpoint, or abruptly by the owner.
 		t.stats.setState(StateStopped)
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		t.stats.setState(StateStopped) // abrupt stop: the owner cancelled us
+		t.stats.forget()
 	default:
+		// A failed task's series stay, state failed, until the job's
+		// next task starts here.
 		t.stats.setState(StateFailed)
 		t.log.Error("task failed", "err", err)
 	}
-	t.deps.Metrics.forget(t.spec.ID)
 }
 
 // loop consumes until Stop (nil) or a failure or ctx's end (an error).

@@ -607,3 +607,72 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestTasksSplitPartitions: a job runs as several tasks, each owning some
+// partitions; together they deliver everything once, commit under the one
+// group, and their metrics add up.
+func TestTasksSplitPartitions(t *testing.T) {
+	e := newEnv(t, kafkatest.Fake(t), 3)
+	e.produce(0, 600, 0)
+	reg := prometheus.NewRegistry()
+	deps := Deps{Schemas: StaticSchemas{1: eventAvro}, Metrics: NewMetrics(reg)}
+	var tasks []*Task
+	for _, parts := range [][]int32{{0, 1}, {2}} {
+		s := e.spec("split")
+		s.Partitions = parts
+		task, err := Start(context.Background(), s, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, task)
+	}
+	got := e.waitFor(len(want(600)), 20*time.Second)
+	checkAll(t, got, 600, true)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running float64
+	for _, f := range families {
+		if f.GetName() == "sluice_job_state" {
+			for _, m := range f.Metric {
+				for _, l := range m.Label {
+					if l.GetName() == "state" && l.GetValue() == "running" {
+						running = m.Gauge.GetValue()
+					}
+				}
+			}
+		}
+	}
+	if running != 2 {
+		t.Fatalf("%v running tasks in the state gauge, want 2", running)
+	}
+	total := map[int32]int64{}
+	for i, task := range tasks {
+		ckpt, err := task.Stop(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, o := range ckpt.Offsets {
+			if _, dup := total[p]; dup {
+				t.Fatalf("task %d reports partition %d, which another task owns", i, p)
+			}
+			total[p] = o
+		}
+	}
+	committed, err := e.adm.FetchOffsets(context.Background(), GroupID("split"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for p := int32(0); p < 3; p++ {
+		o, ok := committed.Lookup(e.topic, p)
+		if !ok || o.At != total[p] {
+			t.Fatalf("partition %d committed %+v, checkpoint %d", p, o, total[p])
+		}
+		sum += o.At
+	}
+	if sum != 600 {
+		t.Fatalf("committed offsets sum to %d, want 600", sum)
+	}
+}
