@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/internal/app"
 	"github.com/sluicehq/sluice/internal/devbroker"
 	"github.com/sluicehq/sluice/internal/gen"
+	"github.com/sluicehq/sluice/internal/sink"
 )
 
 func newDevCmd() *cobra.Command {
@@ -26,6 +27,7 @@ func newDevCmd() *cobra.Command {
 		storeDSN    string
 		genRate     float64
 		loops       loopFlags
+		subs        subscriptionFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -46,6 +48,9 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
   sluice dev --kafka 127.0.0.1:29092`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := subs.validate(); err != nil {
+				return err
+			}
 			if err := loops.validate(); err != nil {
 				return err
 			}
@@ -85,6 +90,10 @@ SIGINT or SIGTERM drains and exits within 10 seconds.`,
 
 				ReconcileInterval: loops.reconcile,
 				ProbeInterval:     loops.probe,
+				// A development convenience: sinks may reach this machine.
+				SinkEnv:           sink.Env{AllowPrivate: true},
+				MaxSQLBytes:       subs.maxSQLBytes,
+				MaxPerApplication: subs.maxPerApp,
 			})
 			if err != nil {
 				return err
@@ -159,6 +168,7 @@ Press Ctrl-C to stop.
 	f.StringVar(&storeDSN, "store", "", "metadata store (default sqlite://<data-dir>/sluice.db); also postgres://user:pass@host/db")
 	f.Float64Var(&genRate, "gen-rate", 5, "records per second of synthetic firewall logs into each demo tenant; 0 turns the generator off")
 	loops.add(f)
+	subs.addLimits(f)
 	return cmd
 }
 

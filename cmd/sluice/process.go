@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/sink"
+	"github.com/sluicehq/sluice/internal/subscription"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -58,4 +60,34 @@ func (l *loopFlags) validate() error {
 		return errors.New("--reconcile-interval and --probe-interval must be at least 1s")
 	}
 	return nil
+}
+
+// subscriptionFlags are the limits and sink rules of the subscription
+// service (server) and of the jobs (worker).
+type subscriptionFlags struct {
+	maxSQLBytes  int
+	maxPerApp    int
+	allowPrivate bool
+	fileRoot     string
+}
+
+func (s *subscriptionFlags) addLimits(f *pflag.FlagSet) {
+	f.IntVar(&s.maxSQLBytes, "max-sql-bytes", subscription.DefaultMaxSQLBytes, "longest query a subscription may have, in bytes")
+	f.IntVar(&s.maxPerApp, "max-subscriptions-per-application", subscription.DefaultMaxPerApplication, "most subscriptions one application may have")
+}
+
+func (s *subscriptionFlags) addSinks(f *pflag.FlagSet) {
+	f.BoolVar(&s.allowPrivate, "allow-private-sinks", false, "let sinks reach loopback, link-local and private addresses (refused by default)")
+	f.StringVar(&s.fileRoot, "sink-file-root", "", "confine file sinks to this directory (default: anywhere the process may write)")
+}
+
+func (s *subscriptionFlags) validate() error {
+	if s.maxSQLBytes < 1 || s.maxPerApp < 1 {
+		return errors.New("--max-sql-bytes and --max-subscriptions-per-application must be at least 1")
+	}
+	return nil
+}
+
+func (s *subscriptionFlags) sinkEnv() sink.Env {
+	return sink.Env{AllowPrivate: s.allowPrivate, FileRoot: s.fileRoot}
 }

@@ -12,6 +12,7 @@ import (
 func newServerCmd() *cobra.Command {
 	var httpAddr, storeDSN string
 	var loops loopFlags
+	var subs subscriptionFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the API and control loops against real Kafka clusters and a shared store",
@@ -28,10 +29,14 @@ Kafka clusters are registered through the API, not given as flags.`,
 			if err := loops.validate(); err != nil {
 				return err
 			}
+			if err := subs.validate(); err != nil {
+				return err
+			}
 			ctx, stop := signalContext()
 			defer stop()
 			p, err := app.Open(ctx, app.Options{Roles: []string{app.RoleServer}, HTTPAddr: httpAddr, StoreDSN: storeDSN,
-				ReconcileInterval: loops.reconcile, ProbeInterval: loops.probe})
+				ReconcileInterval: loops.reconcile, ProbeInterval: loops.probe,
+				SinkEnv: subs.sinkEnv(), MaxSQLBytes: subs.maxSQLBytes, MaxPerApplication: subs.maxPerApp})
 			if err != nil {
 				return err
 			}
@@ -42,5 +47,7 @@ Kafka clusters are registered through the API, not given as flags.`,
 	cmd.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API")
 	cmd.Flags().StringVar(&storeDSN, "store", "", "metadata store: postgres://user:pass@host:5432/db or sqlite:///path/sluice.db (required)")
 	loops.add(cmd.Flags())
+	subs.addLimits(cmd.Flags())
+	subs.addSinks(cmd.Flags())
 	return cmd
 }

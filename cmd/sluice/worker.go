@@ -11,6 +11,7 @@ import (
 
 func newWorkerCmd() *cobra.Command {
 	var httpAddr, storeDSN string
+	var subs subscriptionFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker process that joins the fleet to run streaming jobs",
@@ -28,7 +29,8 @@ servers.`,
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			p, err := app.Open(ctx, app.Options{Roles: []string{app.RoleWorker}, HTTPAddr: httpAddr, StoreDSN: storeDSN})
+			p, err := app.Open(ctx, app.Options{Roles: []string{app.RoleWorker}, HTTPAddr: httpAddr, StoreDSN: storeDSN,
+				SinkEnv: subs.sinkEnv()})
 			if err != nil {
 				return err
 			}
@@ -38,5 +40,6 @@ servers.`,
 	}
 	cmd.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8081", "address for /healthz, /readyz and /metrics")
 	cmd.Flags().StringVar(&storeDSN, "store", "", "metadata store shared with the servers (required)")
+	subs.addSinks(cmd.Flags())
 	return cmd
 }

@@ -31,7 +31,9 @@ import (
 	"github.com/sluicehq/sluice/internal/fleet"
 	"github.com/sluicehq/sluice/internal/job"
 	"github.com/sluicehq/sluice/internal/schema"
+	"github.com/sluicehq/sluice/internal/sink"
 	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/subscription"
 )
 
 // Roles a process can play.
@@ -57,6 +59,13 @@ type Options struct {
 	ReconcileInterval time.Duration
 	ProbeInterval     time.Duration
 	Logger            *slog.Logger
+
+	// Subscriptions: what sinks may reach (sluice dev allows loopback and
+	// private addresses; sluice server only when the operator says so),
+	// and the limits on subscriptions (zero: the defaults).
+	SinkEnv           sink.Env
+	MaxSQLBytes       int
+	MaxPerApplication int
 }
 
 // Process is an assembled Sluice process, ready to Run.
@@ -70,9 +79,11 @@ type Process struct {
 	Catalog  *catalog.Service
 	Schemas  *schema.Registry
 	// Jobs exports the metrics of the jobs this process runs (workers).
-	Jobs  *job.Metrics
-	node  fleet.Node
-	kafka *kgo.Client
+	Jobs *job.Metrics
+	// Subscriptions is the subscription service.
+	Subscriptions *subscription.Service
+	node          fleet.Node
+	kafka         *kgo.Client
 }
 
 // Open connects to the store (migrating it), builds the API and binds its
@@ -104,10 +115,12 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	p.Schemas = schema.New(p.Store, schema.Config{})
 	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log, Schemas: p.Schemas})
 	// Workers serve only the probes and /metrics; the REST API is the servers'.
+	p.Subscriptions = subscription.New(p.Store, subscription.Config{Schemas: p.Schemas, SinkEnv: opts.SinkEnv,
+		MaxSQLBytes: opts.MaxSQLBytes, MaxPerApplication: opts.MaxPerApplication})
 	if p.hasRole(RoleServer) {
 		p.Registry.MustRegister(catalog.NewCollector(p.Catalog))
 		Register(p.API.API(), Deps{Nodes: fleet.NewRegistry(p.Store), Catalog: p.Catalog, Events: p.Events,
-			Schemas: p.Schemas})
+			Schemas: p.Schemas, Subscriptions: p.Subscriptions})
 		p.API.Mount(api.ConfluentPrefix, api.NewConfluent(p.Schemas, p.Catalog, p.log))
 	}
 	if p.hasRole(RoleWorker) {
@@ -123,10 +136,11 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 // Deps are what the API's operations need. Register accepts zero values so
 // the OpenAPI description can be produced without running anything.
 type Deps struct {
-	Nodes   api.NodeLister
-	Catalog *catalog.Service
-	Events  *events.Log
-	Schemas *schema.Registry
+	Nodes         api.NodeLister
+	Catalog       *catalog.Service
+	Events        *events.Log
+	Schemas       *schema.Registry
+	Subscriptions *subscription.Service
 }
 
 // Register adds every API operation to a. It is the one place that lists
@@ -137,6 +151,7 @@ func Register(a huma.API, d Deps) {
 	api.RegisterEvents(a, d.Events)
 	api.RegisterSchemas(a, d.Schemas)
 	api.RegisterSQL(a, d.Schemas)
+	api.RegisterSubscriptions(a, d.Subscriptions)
 }
 
 func (p *Process) hasRole(role string) bool { return slices.Contains(p.opts.Roles, role) }
@@ -168,6 +183,11 @@ func (p *Process) Run(ctx context.Context) error {
 			ProbeInterval: p.opts.ProbeInterval, Logger: p.log.With("loop", "catalog")}
 		add("catalog reconciler", rec.Run)
 		add("event pruning", p.pruneEvents)
+	}
+	if p.hasRole(RoleWorker) {
+		runner := subscription.NewRunner(p.Subscriptions, subscription.RunnerConfig{Node: p.node.ID, Catalog: p.Catalog,
+			Jobs: job.Deps{Metrics: p.Jobs}, Logger: p.log.With("loop", "subscriptions")})
+		add("subscription runner", runner.Run)
 	}
 	err := g.Run()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {

@@ -230,3 +230,13 @@ func (t *taskMetrics) delivered(_ map[int32]int64, oldest time.Time) {
 	}
 	t.m.latency.WithLabelValues(t.id).Observe(time.Since(oldest).Seconds())
 }
+
+func (t *taskMetrics) lag() map[int32]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[int32]int64, len(t.hw))
+	for p, hw := range t.hw {
+		out[p] = max(hw-t.done[p], 0)
+	}
+	return out
+}

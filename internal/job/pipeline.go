@@ -168,6 +168,17 @@ func NewPipeline(c PipelineConfig) (*Pipeline, error) {
 	return p, nil
 }
 
+// Start tells the pipeline where each partition starts, so that its
+// offsets name every partition from the beginning, read or not.
+func (p *Pipeline) Start(offsets map[int32]int64) {
+	for part, off := range offsets {
+		if _, ok := p.next[part]; !ok {
+			p.next[part] = off
+			p.committed[part] = off
+		}
+	}
+}
+
 // Stats returns the pipeline's counters; DeadLettered is a copy.
 func (p *Pipeline) Stats() Stats {
 	s := p.stats

@@ -55,16 +55,6 @@ func ParseStartFrom(s string) (StartFrom, error) {
 	return StartFrom{At: t}, nil
 }
 
-func (s StartFrom) offset() kgo.Offset {
-	switch {
-	case s.Latest:
-		return kgo.NewOffset().AtEnd()
-	case s.At.IsZero() || s.Earliest:
-		return kgo.NewOffset().AtStart()
-	}
-	return kgo.NewOffset().AfterMilli(s.At.UnixMilli())
-}
-
 // Spec is what a task runs: the running form of a subscription, for a set
 // of partitions of the tenant topic.
 type Spec struct {
@@ -208,11 +198,14 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 		return fail(err)
 	}
 	parts := make([]int32, 0, len(offsets))
-	for p := range offsets {
+	consume := make(map[int32]kgo.Offset, len(offsets))
+	for p, o := range offsets {
 		parts = append(parts, p)
+		consume[p] = kgo.NewOffset().At(o)
 	}
+	t.pipe.Start(offsets)
 	t.pipe.Engine().AssignPartitions(parts...)
-	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: offsets})
+	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: consume})
 	t.stats.setState(StateRunning)
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	t.stopPoll = stopPoll
@@ -222,8 +215,8 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 
 // startOffsets is, per owned partition, the offset the sink stored (an
 // exactly-once sink) or else the committed offset of the job's group, or
-// StartFrom where there is none.
-func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
+// where StartFrom points where there is none.
+func (t *Task) startOffsets(ctx context.Context) (map[int32]int64, error) {
 	parts := t.spec.Partitions
 	if parts == nil {
 		topics, err := t.adm.ListTopics(ctx, t.spec.Topic)
@@ -236,6 +229,7 @@ func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
 		}
 		parts = td.Partitions.Numbers()
 	}
+	known := map[int32]int64{}
 	if store, ok := t.snk.(sink.OffsetStore); ok {
 		// An exactly-once sink keeps the offsets with its writes: they,
 		// not the group's commits, say what was delivered.
@@ -243,35 +237,73 @@ func (t *Task) startOffsets(ctx context.Context) (map[int32]kgo.Offset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("offsets stored by the sink: %w", err)
 		}
-		out := make(map[int32]kgo.Offset, len(parts))
+		known = stored
+	} else {
+		var committed kadm.OffsetResponses
+		err := retryKafka(ctx, func() error {
+			var err error
+			committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
+			if errors.Is(err, kerr.GroupIDNotFound) {
+				committed, err = nil, nil // a new job
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
+		}
 		for _, p := range parts {
-			if o, ok := stored[p]; ok {
-				out[p] = kgo.NewOffset().At(o)
-			} else {
-				out[p] = t.spec.StartFrom.offset()
+			if o, ok := committed.Lookup(t.spec.Topic, p); ok && o.Err == nil && o.At >= 0 {
+				known[p] = o.At
 			}
 		}
+	}
+	out := make(map[int32]int64, len(parts))
+	var missing []int32
+	for _, p := range parts {
+		if o, ok := known[p]; ok {
+			out[p] = o
+		} else {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
 		return out, nil
 	}
-	var committed kadm.OffsetResponses
-	err := retryKafka(ctx, func() error {
-		var err error
-		committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
-		if errors.Is(err, kerr.GroupIDNotFound) {
-			committed, err = nil, nil // a new job
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
+	// Resolve startFrom to exact offsets, so that a checkpoint names every
+	// partition the task owns even if it read nothing from it.
+	from := t.spec.StartFrom
+	var listed kadm.ListedOffsets
+	var err error
+	switch {
+	case from.Latest:
+		listed, err = t.adm.ListEndOffsets(ctx, t.spec.Topic)
+	case from.At.IsZero() || from.Earliest:
+		listed, err = t.adm.ListStartOffsets(ctx, t.spec.Topic)
+	default:
+		listed, err = t.adm.ListOffsetsAfterMilli(ctx, from.At.UnixMilli(), t.spec.Topic)
 	}
-	out := make(map[int32]kgo.Offset, len(parts))
-	for _, p := range parts {
-		if o, ok := committed.Lookup(t.spec.Topic, p); ok && o.Err == nil && o.At >= 0 {
-			out[p] = kgo.NewOffset().At(o.At)
-		} else {
-			out[p] = t.spec.StartFrom.offset()
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve startFrom on %s: %w", t.spec.Topic, err)
+	}
+	var ends kadm.ListedOffsets
+	for _, p := range missing {
+		o, ok := listed.Lookup(t.spec.Topic, p)
+		if !ok {
+			return nil, fmt.Errorf("resolve startFrom: no offset for partition %d of %s", p, t.spec.Topic)
 		}
+		if o.Offset < 0 { // no record at or after the time: start at the end
+			if ends == nil {
+				if ends, err = t.adm.ListEndOffsets(ctx, t.spec.Topic); err != nil {
+					return nil, err
+				}
+			}
+			e, _ := ends.Lookup(t.spec.Topic, p)
+			o.Offset = e.Offset
+		}
+		out[p] = o.Offset
 	}
 	return out, nil
 }
@@ -334,7 +366,11 @@ func (t *Task) loop(ctx, pollCtx context.Context) error {
 		if fatal != nil {
 			return fatal
 		}
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) { t.stats.highWatermark(p.Partition, p.HighWatermark) })
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if p.Topic == t.spec.Topic && p.Partition >= 0 && p.Err == nil {
+				t.stats.highWatermark(p.Partition, p.HighWatermark)
+			}
+		})
 		recs := fetches.Records()
 		t.polled.Add(int64(len(recs)))
 		if err := t.pipe.Process(ctx, recs); err != nil {
@@ -442,3 +478,25 @@ func (t *Task) Err() error { return t.err }
 
 // Stats returns the pipeline's counters as of the last poll.
 func (t *Task) Stats() Stats { return t.stats.snapshot() }
+
+// Lag returns, per partition, the records between the committed offset
+// and the high watermark, as of the last poll.
+func (t *Task) Lag() map[int32]int64 { return t.stats.lag() }
+
+// PurgeOffsets deletes a job's consumer group, and with it the committed
+// offsets, so that a job of the same id would start from its startFrom.
+func PurgeOffsets(ctx context.Context, conn kafkaconn.Config, jobID string) error {
+	cl, err := kafkaconn.NewClient(conn)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).DeleteGroup(ctx, GroupID(jobID))
+	if err == nil {
+		err = resp.Err
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return nil
+	}
+	return err
+}

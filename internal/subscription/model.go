@@ -1,0 +1,131 @@
+// Package subscription is the subscription service: the desired state of
+// every job. Applications create, change, pause and delete subscriptions;
+// each is validated before anything runs (the SQL analysed against the
+// tenant's current reader schema, the format and sink settings checked),
+// and workers reconcile their jobs toward it (internal/job runs them, the
+// Runner in this package decides which).
+package subscription
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/sink"
+)
+
+// States a subscription can be asked to be in.
+const (
+	Running = "running"
+	Paused  = "paused"
+)
+
+// Delivery guarantees.
+const (
+	AtLeastOnce = "at-least-once"
+	ExactlyOnce = "exactly-once"
+)
+
+// Spec is what an application says it wants: everything but the
+// server-assigned fields.
+type Spec struct {
+	Application       string            `json:"application" minLength:"1" maxLength:"63" pattern:"^[a-z0-9][a-z0-9._-]*$" doc:"The application that owns the subscription."`
+	Tenant            string            `json:"tenant" minLength:"1" maxLength:"63" doc:"The tenant whose topic the query reads."`
+	SQL               string            `json:"sql" minLength:"1" doc:"The query, e.g. SELECT src_ip, dst_port FROM tenant WHERE action = 'deny'."`
+	OutputFormat      string            `json:"outputFormat,omitempty" doc:"JSON (the default; NDJSON)."`
+	Sink              sink.Spec         `json:"sink" doc:"Where results go: an object with type (file, discard) and that sink's settings, e.g. {\"type\": \"file\", \"path\": \"/var/sluice/out.ndjson\"}."`
+	StartFrom         string            `json:"startFrom,omitempty" doc:"Where a new job starts: earliest (default), latest, or an RFC 3339 time."`
+	DeliveryGuarantee string            `json:"deliveryGuarantee,omitempty" doc:"at-least-once (default). exactly-once needs a sink that stores offsets with its writes; none of the current sinks does."`
+	Lateness          string            `json:"lateness,omitempty" doc:"Allowed lateness of a windowed aggregation, e.g. '5 seconds' (the default) or '1 minute'."`
+	Labels            map[string]string `json:"labels,omitempty" doc:"Free-form labels, up to 32."`
+}
+
+// Subscription is a stored subscription.
+type Subscription struct {
+	Spec
+	ID string `json:"id" doc:"Server-assigned."`
+	// State is the desired state, running or paused.
+	State string `json:"state" enum:"running,paused" doc:"Desired state: running or paused (pause and resume change it)."`
+	// SchemaVersion is the tenant's reader schema version the query was
+	// analysed against; the job reads every record as this version.
+	SchemaVersion int `json:"schemaVersion"`
+	// Version changes with every write: it is the ETag.
+	Version int64 `json:"version" doc:"Changes with every write; sent as the ETag, and If-Match takes it for optimistic concurrency."`
+	// Epoch changes with every change the job restarts for.
+	Epoch     int64     `json:"epoch" doc:"Increases with every change the job restarts for (spec changes, restart)."`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+
+	deletedAt    time.Time
+	purgeOffsets bool
+}
+
+// ETag is the subscription's entity tag.
+func (s Subscription) ETag() string { return fmt.Sprintf(`"%d"`, s.Version) }
+
+// storedSpec is the JSON of the spec column.
+type storedSpec struct {
+	SQL               string            `json:"sql"`
+	OutputFormat      string            `json:"outputFormat"`
+	Sink              sink.Spec         `json:"sink"`
+	StartFrom         string            `json:"startFrom"`
+	DeliveryGuarantee string            `json:"deliveryGuarantee"`
+	Lateness          string            `json:"lateness"`
+	Labels            map[string]string `json:"labels,omitempty"`
+}
+
+func encodeSpec(s Spec) ([]byte, error) {
+	return json.Marshal(storedSpec{s.SQL, s.OutputFormat, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels})
+}
+
+func decodeSpec(s *Spec, b []byte) error {
+	var st storedSpec
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	s.SQL, s.OutputFormat, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels =
+		st.SQL, st.OutputFormat, st.Sink, st.StartFrom, st.DeliveryGuarantee, st.Lateness, st.Labels
+	return nil
+}
+
+// Code classifies an Error for the API.
+type Code int
+
+// The error codes.
+const (
+	Invalid      Code = iota + 1 // 422, naming Field (and for SQL, Line and Column)
+	NotFound                     // 404
+	Conflict                     // 409
+	Precondition                 // 412: If-Match does not match
+	TooMany                      // 429: a limit on subscriptions per application
+)
+
+// Error is a failure the caller can act on.
+type Error struct {
+	Code    Code
+	Field   string // JSON path of the request field at fault, if any
+	Message string
+	// Line and Column locate an SQL error in the sql field.
+	Line, Column int
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
+
+func invalid(field, format string, args ...any) error {
+	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the Code of an *Error in err, 0 if there is none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
