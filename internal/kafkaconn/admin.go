@@ -161,6 +161,10 @@ func (a *Admin) SetPartitions(ctx context.Context, name string, total int32) err
 	case !ok:
 		return a.errorf(op, name, "the response does not mention the topic")
 	case r.Err == nil:
+		// The controller has the new count; wait (briefly) for the
+		// brokers' metadata to show it, so that a caller reading the
+		// topic right after sees what it asked for.
+		a.settledPartitionCount(ctx, op, name, total)
 		return nil
 	case errors.Is(r.Err, kerr.UnknownTopicOrPartition):
 		return a.errorf(op, name, "%w: %w", ErrUnknownTopic, kafkaErr(r.Err, r.ErrMessage))
