@@ -29,7 +29,7 @@ const clientGroup = "client"
 // its HTTP API, in a help group of their own.
 func addClientCommands(root *cobra.Command) {
 	root.AddGroup(&cobra.Group{ID: clientGroup, Title: "Client commands (talk to a running Sluice API, see --server):"})
-	for _, c := range []*cobra.Command{newClusterCmd(), newTenantCmd(), newTopicCmd(), newOperationsCmd(), newEventsCmd(), newNodesCmd(), newSQLCmd(), newGenCmd()} {
+	for _, c := range []*cobra.Command{newClusterCmd(), newTenantCmd(), newTopicCmd(), newOperationsCmd(), newEventsCmd(), newNodesCmd(), newSQLCmd(), newSubCmd(), newGenCmd()} {
 		c.GroupID = clientGroup
 		noEnvExcept(c, "server", "timeout")
 		root.AddCommand(c)

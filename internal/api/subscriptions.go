@@ -301,7 +301,9 @@ func subscriptionProblem(ctx context.Context, err error) error {
 		if se.Line > 0 {
 			d.Value = map[string]int{"line": se.Line, "column": se.Column}
 		}
-		return huma.NewError(http.StatusUnprocessableEntity, se.Error(), d)
+		// The detail is the message alone: the error detail names the
+		// field, and clients print each once.
+		return huma.NewError(http.StatusUnprocessableEntity, se.Message, d)
 	case subscription.NotFound:
 		return huma.Error404NotFound(se.Message)
 	case subscription.Precondition:

@@ -11,7 +11,10 @@ import (
 )
 
 func init() {
-	RegisterType(Type{Name: "file", Open: openFile, Validate: validateFile})
+	// A dry run must not create the file: validation checks the
+	// directory and the permissions already.
+	RegisterType(Type{Name: "file", Open: openFile, Validate: validateFile,
+		Probe: func(_ context.Context, spec Spec, env Env) error { return validateFile(spec, env) }})
 }
 
 // maxFileBuffer is the largest batch buffer the file sink keeps between

@@ -79,6 +79,10 @@ type Type struct {
 	// Validate checks settings for a dry run; nil checks nothing beyond
 	// the type's name.
 	Validate Validator
+	// Probe checks that a sink of this spec could deliver, without
+	// leaving anything behind (a subscription's dry run). Nil opens and
+	// closes the sink: right for network sinks, whose Open connects.
+	Probe func(ctx context.Context, spec Spec, env Env) error
 }
 
 var registry struct {
@@ -151,6 +155,23 @@ func Open(ctx context.Context, spec Spec, env Env) (Sink, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Probe checks that spec's sink could deliver without leaving anything
+// behind: its type's Probe, or else an Open and Close.
+func Probe(ctx context.Context, spec Spec, env Env) error {
+	t, err := lookup(spec.Type)
+	if err != nil {
+		return err
+	}
+	if t.Probe != nil {
+		return t.Probe(ctx, spec, env)
+	}
+	s, err := Open(ctx, spec, env)
+	if err != nil {
+		return err
+	}
+	return s.Close(ctx)
 }
 
 // Validate checks spec without opening anything: the type is registered

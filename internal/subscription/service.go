@@ -167,15 +167,11 @@ func sinkError(err error) error {
 	return invalid("body.sink", "%v", err)
 }
 
-// TestSink opens the spec's sink and closes it again: a dry run's
-// connectivity check.
+// TestSink checks that the spec's sink could deliver (a network sink
+// connects) without leaving anything behind: a dry run's check.
 func (s *Service) TestSink(ctx context.Context, spec Spec) error {
-	snk, err := sink.Open(ctx, spec.Sink, s.cfg.SinkEnv)
-	if err != nil {
+	if err := sink.Probe(ctx, spec.Sink, s.cfg.SinkEnv); err != nil {
 		return sinkError(err)
-	}
-	if err := snk.Close(ctx); err != nil {
-		return invalid("body.sink", "closing the sink after the connectivity check: %v", err)
 	}
 	return nil
 }
@@ -360,6 +356,16 @@ func (s *Service) update(ctx context.Context, id string, ifMatch int64, change f
 // restarts the job (a new epoch). The application and tenant cannot
 // change.
 func (s *Service) Replace(ctx context.Context, id string, spec Spec, ifMatch int64) (Subscription, error) {
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return Subscription{}, err
+	}
+	if spec.Application != cur.Application {
+		return Subscription{}, invalid("body.application", "cannot change from %q: create a new subscription", cur.Application)
+	}
+	if spec.Tenant != cur.Tenant {
+		return Subscription{}, invalid("body.tenant", "cannot change from %q: create a new subscription", cur.Tenant)
+	}
 	c, err := s.Validate(ctx, &spec)
 	if err != nil {
 		return Subscription{}, err
