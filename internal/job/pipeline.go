@@ -111,6 +111,10 @@ type Pipeline struct {
 	task   *engine.Task
 	in     engine.Input
 	emit   engine.EmitFunc
+	// framed is the format when it frames batches (a JSON array, a CSV
+	// header, an Avro container): a batch then goes to the sink as one
+	// record holding the whole framed payload.
+	framed format.BatchEncoder
 
 	// The batch being built: encoded rows back to back in buf, ends[i] is
 	// where row i ends; parts and offs are their sources.
@@ -164,6 +168,7 @@ func NewPipeline(c PipelineConfig) (*Pipeline, error) {
 	}
 	p.task = engine.NewTask(q, c.Engine)
 	p.emit = p.add
+	p.framed, _ = c.Format.(format.BatchEncoder)
 	p.batch.ContentType = c.Format.ContentType()
 	return p, nil
 }
@@ -303,6 +308,9 @@ func (e encodeError) Error() string { return "encode: " + e.err.Error() }
 
 // add encodes one result row into the batch, writing the batch when full.
 func (p *Pipeline) add(o *engine.Output) error {
+	if p.framed != nil && len(p.ends) == 0 {
+		p.buf = p.framed.AppendBatchStart(p.buf[:0])
+	}
 	start := len(p.buf)
 	buf, err := p.cfg.Format.AppendRow(p.buf, o.Values)
 	if err != nil {
@@ -358,10 +366,19 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 func (p *Pipeline) write(ctx context.Context) error {
 	if n := len(p.ends); n > 0 {
 		p.recs = p.recs[:0]
-		start := 0
-		for i, end := range p.ends {
-			p.recs = append(p.recs, sink.Record{Value: p.buf[start:end:end], Partition: p.parts[i], Offset: p.offs[i]})
-			start = end
+		if p.framed != nil {
+			buf, err := p.framed.AppendBatchEnd(p.buf, n)
+			if err != nil {
+				return fmt.Errorf("job: encode the batch: %w", err)
+			}
+			p.buf = buf
+			p.recs = append(p.recs, sink.Record{Value: p.buf, Partition: p.parts[0], Offset: p.offs[0]})
+		} else {
+			start := 0
+			for i, end := range p.ends {
+				p.recs = append(p.recs, sink.Record{Value: p.buf[start:end:end], Partition: p.parts[i], Offset: p.offs[i]})
+				start = end
+			}
 		}
 		p.batch.Records = p.recs
 		p.batch.Offsets = p.nextOffsets()

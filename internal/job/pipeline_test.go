@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -182,5 +183,40 @@ func TestPipelineAggregationHoldsOffsets(t *testing.T) {
 	}
 	if len(s.rows) != 2 || !strings.HasSuffix(s.rows[0], `"n":1000}`) || p.Committable()[0] != 1500 {
 		t.Fatalf("rows %v committable %v", s.rows, p.Committable())
+	}
+}
+
+// TestPipelineFramedBatches: a format that frames batches (a JSON array
+// here) reaches the sink as one record per batch holding the whole frame.
+func TestPipelineFramedBatches(t *testing.T) {
+	q, err := sql.Analyze(testSQL, eventAvro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := format.NewWithOptions("JSON", q.Columns, format.Options{Array: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &memSink{}
+	p, err := NewPipeline(PipelineConfig{Job: "t", Query: q, Reader: eventAvro, Schemas: StaticSchemas{1: eventAvro},
+		Format: enc, Sink: s, MaxBatchRecords: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Process(context.Background(), records(t, 0, 0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.rows) != 3 {
+		t.Fatalf("%d records for 3 batches: %q", len(s.rows), s.rows)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(s.rows[0]), &rows); err != nil || len(rows) != 4 || rows[3]["id"] != 4.0 {
+		t.Fatalf("first batch %q: %v", s.rows[0], err)
+	}
+	if p.Stats().Out != 9 {
+		t.Fatalf("stats %+v", p.Stats())
 	}
 }
