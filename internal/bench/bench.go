@@ -13,6 +13,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/format"
 	"io"
 	"runtime"
 	"slices"
@@ -123,6 +124,32 @@ var scenarios = []Scenario{
 		Run: func(ctx context.Context, cfg Config) (Result, error) {
 			return runMemory(ctx, cfg, memSpec{name: "select-all-json", query: QuerySelectAll, source: firewall,
 				target: TargetSelectAll, def: 2_000_000})
+		},
+	},
+	{
+		Name:           "encode-json",
+		Doc:            "firewall records in memory → SELECT * → JSON (NDJSON) → discard: the JSON encoder on every record",
+		DefaultRecords: 2_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "encode-json", query: QuerySelectAll, source: firewall, format: "JSON", def: 2_000_000})
+		},
+	},
+	{
+		Name:           "encode-csv",
+		Doc:            "firewall records in memory → SELECT * → CSV with a header per batch → discard",
+		DefaultRecords: 2_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "encode-csv", query: QuerySelectAll, source: firewall, format: "CSV",
+				formatOpts: format.Options{Header: true}, def: 2_000_000})
+		},
+	},
+	{
+		Name:           "encode-avro",
+		Doc:            "firewall records in memory → SELECT * → Avro, one container file (OCF) per batch → discard",
+		DefaultRecords: 2_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "encode-avro", query: QuerySelectAll, source: firewall, format: "AVRO",
+				formatOpts: format.Options{Container: true}, def: 2_000_000})
 		},
 	},
 	{

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/format"
 	"time"
 
 	"github.com/twmb/avro"
@@ -89,6 +90,8 @@ func records(src source, n int) (polls [][]*kgo.Record, bytes int64, err error) 
 // memSpec is an in-memory scenario.
 type memSpec struct {
 	name, query string
+	format      string // JSON when empty
+	formatOpts  format.Options
 	source      source
 	def         int // default record count
 	target      float64
@@ -115,7 +118,7 @@ func runMemory(ctx context.Context, cfg Config, m memSpec) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	p, err := newPipeline(ctx, m.name, q, reader)
+	p, err := newPipeline(ctx, m.name, q, reader, m.format, m.formatOpts)
 	if err != nil {
 		return res, err
 	}

@@ -26,9 +26,13 @@ type pipeline struct {
 type pipeStats struct{ In, Out, Bad uint64 }
 
 // newPipeline builds the job pipeline for q: records of schema version 1
-// (the reader schema) → q → JSON → the discard sink.
-func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Schema) (*pipeline, error) {
-	enc, err := format.New("JSON", q.Columns)
+// (the reader schema) → q → the format (JSON when empty) → the discard
+// sink.
+func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Schema, formatName string, opts format.Options) (*pipeline, error) {
+	if formatName == "" {
+		formatName = "JSON"
+	}
+	enc, err := format.NewWithOptions(formatName, q.Columns, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
