@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sluicehq/sluice/internal/format"
 	"github.com/sluicehq/sluice/internal/sink"
 	sluicesql "github.com/sluicehq/sluice/internal/sql"
 	"github.com/sluicehq/sluice/internal/subscription"
@@ -263,6 +264,34 @@ func RegisterSubscriptions(api huma.API, svc *subscription.Service) {
 		return &huma.StreamResponse{Body: func(hc huma.Context) {
 			hc.SetHeader("Content-Type", ctype)
 			_, _ = hc.BodyWriter().Write(body)
+		}}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "subscription-output-schema", Method: http.MethodGet, Path: "/v1/subscriptions/{id}/output-schema", Tags: tags,
+		Summary: "The Avro schema of the subscription's results",
+		Description: "Derived from the query's result columns (docs/formats.md): what AVRO output is written with, and a " +
+			"description of the result for any format. It changes when the query does.",
+		Errors: []int{http.StatusNotFound},
+		Responses: map[string]*huma.Response{"200": {Description: "An Avro schema (JSON)", Content: map[string]*huma.MediaType{
+			"application/json": {Schema: &huma.Schema{Type: "object"}},
+		}}},
+	}, func(ctx context.Context, in *subscriptionPath) (*huma.StreamResponse, error) {
+		s, err := svc.Get(ctx, in.ID)
+		if err != nil {
+			return nil, subscriptionProblem(ctx, err)
+		}
+		q, _, err := svc.Analyzed(ctx, s)
+		if err != nil {
+			return nil, problem(ctx, err)
+		}
+		text, err := format.AvroSchema(q.Columns)
+		if err != nil {
+			return nil, problem(ctx, err)
+		}
+		return &huma.StreamResponse{Body: func(hc huma.Context) {
+			hc.SetHeader("Content-Type", "application/json")
+			_, _ = hc.BodyWriter().Write([]byte(text))
 		}}, nil
 	})
 

@@ -142,6 +142,10 @@ func TestSubscriptionsREST(t *testing.T) {
 			t.Fatalf("dag %s = %d %.200s", format, rec.Code, rec.Body)
 		}
 	}
+	if rec = doHeaders(t, h, "GET", "/v1/subscriptions/"+id+"/output-schema", ""); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), `"name":"SluiceResult"`) || !strings.Contains(rec.Body.String(), `"id"`) {
+		t.Fatalf("output schema = %d %s", rec.Code, rec.Body)
+	}
 	if code, st := do(t, h, "GET", "/v1/subscriptions/"+id+"/status", ""); code != 200 || st["actualState"] != "unknown" || st["desiredState"] != "running" || st["desiredEpoch"] != 4.0 {
 		t.Fatalf("status = %d %v", code, st)
 	}
@@ -179,6 +183,8 @@ func TestSubscriptionsBadInput(t *testing.T) {
 		{"sink setting", `{"application":"siem","tenant":"acme","sql":"SELECT id FROM tenant","sink":{"type":"file"}}`, 422, "body.sink.path"},
 		{"sink directory", `{"application":"siem","tenant":"acme","sql":"SELECT id FROM tenant","sink":{"type":"file","path":"/nonexistent/dir/x"}}`, 422, "body.sink.path"},
 		{"format", body(`"outputFormat":"XML"`), 422, "body.outputFormat"},
+		{"format options", body(`"outputFormat":"CSV","formatOptions":{"delimiter":";;"}`), 422, "body.formatOptions"},
+		{"avro codec", body(`"outputFormat":"AVRO","formatOptions":{"container":true,"codec":"lzma"}`), 422, "codec"},
 		{"startFrom", body(`"startFrom":"yesterday"`), 422, "body.startFrom"},
 		{"lateness", body(`"lateness":"soon"`), 422, "body.lateness"},
 		{"guarantee", body(`"deliveryGuarantee":"exactly-once"`), 422, "body.deliveryGuarantee"},

@@ -67,9 +67,10 @@ type Spec struct {
 	Partitions []int32
 	SQL        string
 	// Reader is the schema the query was written against.
-	Reader *avro.Schema
-	Format string
-	Sink   sink.Spec
+	Reader        *avro.Schema
+	Format        string
+	FormatOptions format.Options
+	Sink          sink.Spec
 	// StartFrom applies to partitions with no committed offset.
 	StartFrom StartFrom
 	// Lateness is the allowed lateness of an aggregation (default
@@ -153,7 +154,7 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
 	}
-	enc, err := format.New(spec.Format, q.Columns)
+	enc, err := format.NewWithOptions(spec.Format, q.Columns, spec.FormatOptions)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/format"
 	"github.com/sluicehq/sluice/internal/sink"
 )
 
@@ -33,12 +34,43 @@ type Spec struct {
 	Application       string            `json:"application" minLength:"1" maxLength:"63" pattern:"^[a-z0-9][a-z0-9._-]*$" doc:"The application that owns the subscription."`
 	Tenant            string            `json:"tenant" minLength:"1" maxLength:"63" doc:"The tenant whose topic the query reads."`
 	SQL               string            `json:"sql" minLength:"1" doc:"The query, e.g. SELECT src_ip, dst_port FROM tenant WHERE action = 'deny'."`
-	OutputFormat      string            `json:"outputFormat,omitempty" doc:"JSON (the default; NDJSON)."`
+	OutputFormat      string            `json:"outputFormat,omitempty" doc:"JSON (the default; NDJSON), CSV or AVRO."`
+	FormatOptions     *FormatOptions    `json:"formatOptions,omitempty" doc:"Options of the output format."`
 	Sink              sink.Spec         `json:"sink" doc:"Where results go: an object with type (file, discard) and that sink's settings, e.g. {\"type\": \"file\", \"path\": \"/var/sluice/out.ndjson\"}."`
 	StartFrom         string            `json:"startFrom,omitempty" doc:"Where a new job starts: earliest (default), latest, or an RFC 3339 time."`
 	DeliveryGuarantee string            `json:"deliveryGuarantee,omitempty" doc:"at-least-once (default). exactly-once needs a sink that stores offsets with its writes; none of the current sinks does."`
 	Lateness          string            `json:"lateness,omitempty" doc:"Allowed lateness of a windowed aggregation, e.g. '5 seconds' (the default) or '1 minute'."`
 	Labels            map[string]string `json:"labels,omitempty" doc:"Free-form labels, up to 32."`
+}
+
+// FormatOptions are the options of the output format (docs/formats.md);
+// those of other formats are ignored.
+type FormatOptions struct {
+	Array      bool   `json:"array,omitempty" doc:"JSON: each batch is one JSON array instead of one object per line."`
+	Header     bool   `json:"header,omitempty" doc:"CSV: each batch starts with a line of the column names."`
+	Delimiter  string `json:"delimiter,omitempty" maxLength:"4" doc:"CSV: the field delimiter, one character (default ,)."`
+	NullText   string `json:"nullText,omitempty" maxLength:"64" doc:"CSV: what NULL is written as (default: an empty field)."`
+	QuoteAll   bool   `json:"quoteAll,omitempty" doc:"CSV: quote every field, not only those that need it."`
+	LineEnding string `json:"lineEnding,omitempty" enum:"\r\n,\n," doc:"CSV: \r\n (default, as RFC 4180) or \n."`
+	Container  bool   `json:"container,omitempty" doc:"AVRO: each batch is a complete Avro container file (OCF) instead of one single-object encoded record per row."`
+	Codec      string `json:"codec,omitempty" enum:"null,deflate,snappy,zstandard,zstd," doc:"AVRO container: the block compression."`
+}
+
+// Format returns the options as the format package takes them.
+func (o *FormatOptions) Format() (format.Options, error) {
+	if o == nil {
+		return format.Options{}, nil
+	}
+	out := format.Options{Array: o.Array, Header: o.Header, NullText: o.NullText, QuoteAll: o.QuoteAll,
+		LineEnding: o.LineEnding, Container: o.Container, Codec: o.Codec}
+	if o.Delimiter != "" {
+		r := []rune(o.Delimiter)
+		if len(r) != 1 {
+			return out, fmt.Errorf("delimiter %q: want one character", o.Delimiter)
+		}
+		out.Delimiter = r[0]
+	}
+	return out, nil
 }
 
 // Subscription is a stored subscription.
@@ -68,6 +100,7 @@ func (s Subscription) ETag() string { return fmt.Sprintf(`"%d"`, s.Version) }
 type storedSpec struct {
 	SQL               string            `json:"sql"`
 	OutputFormat      string            `json:"outputFormat"`
+	FormatOptions     *FormatOptions    `json:"formatOptions,omitempty"`
 	Sink              sink.Spec         `json:"sink"`
 	StartFrom         string            `json:"startFrom"`
 	DeliveryGuarantee string            `json:"deliveryGuarantee"`
@@ -76,7 +109,7 @@ type storedSpec struct {
 }
 
 func encodeSpec(s Spec) ([]byte, error) {
-	return json.Marshal(storedSpec{s.SQL, s.OutputFormat, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels})
+	return json.Marshal(storedSpec{s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels})
 }
 
 func decodeSpec(s *Spec, b []byte) error {
@@ -84,8 +117,8 @@ func decodeSpec(s *Spec, b []byte) error {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return err
 	}
-	s.SQL, s.OutputFormat, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels =
-		st.SQL, st.OutputFormat, st.Sink, st.StartFrom, st.DeliveryGuarantee, st.Lateness, st.Labels
+	s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels =
+		st.SQL, st.OutputFormat, st.FormatOptions, st.Sink, st.StartFrom, st.DeliveryGuarantee, st.Lateness, st.Labels
 	return nil
 }
 

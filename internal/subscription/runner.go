@@ -301,6 +301,10 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 		return err
 	}
 	lateness, _ := sluicesql.ParseInterval(sub.Lateness)
+	opts, err := sub.FormatOptions.Format()
+	if err != nil {
+		return err
+	}
 	deps := r.cfg.Jobs
 	deps.Schemas = r.svc.cfg.Schemas.Writers(sub.Tenant)
 	deps.Cache = r.cache
@@ -309,7 +313,7 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	task, err := job.Start(runCtx, job.Spec{
 		ID: sub.ID, Tenant: sub.Tenant, Topic: route.Topic, Kafka: cluster.Connection,
-		SQL: sub.SQL, Reader: reader, Format: sub.OutputFormat, Sink: sub.Sink, StartFrom: from,
+		SQL: sub.SQL, Reader: reader, Format: sub.OutputFormat, FormatOptions: opts, Sink: sub.Sink, StartFrom: from,
 		Lateness: time.Duration(lateness) * time.Microsecond,
 	}, deps)
 	if err != nil {

@@ -142,8 +142,16 @@ func (s *Service) Validate(ctx context.Context, spec *Spec) (Checked, error) {
 		}
 		return c, e
 	}
-	if _, err := format.New(spec.OutputFormat, c.Query.Columns); err != nil {
-		return c, invalid("body.outputFormat", "%v", err)
+	opts, err := spec.FormatOptions.Format()
+	if err != nil {
+		return c, invalid("body.formatOptions", "%v", err)
+	}
+	if _, err := format.NewWithOptions(spec.OutputFormat, c.Query.Columns, opts); err != nil {
+		field := "body.formatOptions"
+		if errors.Is(err, format.ErrUnknownFormat) {
+			field = "body.outputFormat"
+		}
+		return c, invalid(field, "%v", err)
 	}
 	if err := sink.Validate(spec.Sink, s.cfg.SinkEnv); err != nil {
 		return c, sinkError(err)
