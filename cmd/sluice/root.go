@@ -40,7 +40,7 @@ dashes as underscores (--http is SLUICE_HTTP). --help names it beside each flag.
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	root.AddCommand(newDevCmd(), newServerCmd(), newWorkerCmd(), newVersionCmd(), newOpenAPICmd(), newBenchCmd())
+	root.AddCommand(newDevCmd(), newServerCmd(), newWorkerCmd(), newVersionCmd(), newOpenAPICmd(), newBenchCmd(), newReceiveCmd())
 	addClientCommands(root)
 	annotateEnv(root)
 	return root

@@ -25,8 +25,9 @@ type subscriptionOutput struct {
 	Body subscription.Subscription
 }
 
+// subOut answers with a subscription, its sink secrets redacted.
 func subOut(s subscription.Subscription) *subscriptionOutput {
-	return &subscriptionOutput{ETag: s.ETag(), Body: s}
+	return &subscriptionOutput{ETag: s.ETag(), Body: s.Redacted()}
 }
 
 type subscriptionPath struct {
@@ -79,7 +80,7 @@ func RegisterSubscriptions(api huma.API, svc *subscription.Service) {
 			Status int
 			ETag   string `header:"ETag"`
 			Body   subscription.Subscription
-		}{Status: http.StatusCreated, ETag: s.ETag(), Body: s}
+		}{Status: http.StatusCreated, ETag: s.ETag(), Body: s.Redacted()}
 		if in.DryRun {
 			out.Status, out.ETag = http.StatusOK, ""
 		}
@@ -112,6 +113,9 @@ func RegisterSubscriptions(api huma.API, svc *subscription.Service) {
 				Next          string                      `json:"next,omitempty"`
 			}
 		}{}
+		for i := range list {
+			list[i] = list[i].Redacted()
+		}
 		out.Body.Subscriptions, out.Body.Next = list, next
 		if out.Body.Subscriptions == nil {
 			out.Body.Subscriptions = []subscription.Subscription{}

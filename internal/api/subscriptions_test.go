@@ -236,3 +236,34 @@ func TestSubscriptionsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionSecretsNeverReturned: a sink's secret settings are
+// redacted in every answer, and sending the placeholder back keeps them.
+func TestSubscriptionSecretsNeverReturned(t *testing.T) {
+	h, _ := newSubscriptionServer(t, subscription.Config{})
+	body := `{"application":"siem","tenant":"acme","sql":"SELECT id FROM tenant",
+		"sink":{"type":"https","url":"https://receiver.example.com/in","authToken":"s3cret-token"}}`
+	rec := doHeaders(t, h, "POST", "/v1/subscriptions", body)
+	if rec.Code != 201 || strings.Contains(rec.Body.String(), "s3cret") || !strings.Contains(rec.Body.String(), `"authToken":"********"`) {
+		t.Fatalf("create = %d %s", rec.Code, rec.Body)
+	}
+	_, list := do(t, h, "GET", "/v1/subscriptions", "")
+	id := list["subscriptions"].([]any)[0].(map[string]any)["id"].(string)
+	for _, path := range []string{"/v1/subscriptions", "/v1/subscriptions/" + id, "/v1/subscriptions/" + id + "/dag?format=dot"} {
+		if rec := doHeaders(t, h, "GET", path, ""); strings.Contains(rec.Body.String(), "s3cret") {
+			t.Errorf("GET %s shows the secret: %s", path, rec.Body)
+		}
+	}
+	// What a client read, sent back: the stored token stays (the sink type
+	// and URL are unchanged, so the epoch does not move either).
+	got := doHeaders(t, h, "GET", "/v1/subscriptions/"+id, "").Body.String()
+	rec = doHeaders(t, h, "PUT", "/v1/subscriptions/"+id, strings.Replace(body, "s3cret-token", "********", 1))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"epoch":1`) {
+		t.Fatalf("PUT with the placeholder = %d %s (read %s)", rec.Code, rec.Body, got)
+	}
+	// A new token is a change: a new epoch.
+	rec = doHeaders(t, h, "PUT", "/v1/subscriptions/"+id, strings.Replace(body, "s3cret-token", "other-token", 1))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"epoch":2`) || strings.Contains(rec.Body.String(), "other-token") {
+		t.Fatalf("PUT with a new token = %d %s", rec.Code, rec.Body)
+	}
+}

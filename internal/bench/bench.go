@@ -153,6 +153,14 @@ var scenarios = []Scenario{
 		},
 	},
 	{
+		Name:           "sink-https",
+		Doc:            "firewall records in memory → SELECT * as JSON → the https sink (gzip off) → an in-process TLS receiver on loopback that reads and counts every request",
+		DefaultRecords: 1_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "sink-https", query: QuerySelectAll, source: firewall, receiver: httpsReceiver, def: 1_000_000})
+		},
+	},
+	{
 		Name:           "tumble-agg",
 		Doc:            "firewall records in memory, 1 ms apart → 1-minute TUMBLE GROUP BY src_ip, COUNT(*), SUM(bytes_sent) → JSON → discard",
 		DefaultRecords: 2_000_000,

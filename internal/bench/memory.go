@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/sluicehq/sluice/internal/format"
+	"github.com/sluicehq/sluice/internal/sink"
 	"time"
 
 	"github.com/twmb/avro"
@@ -92,10 +93,13 @@ type memSpec struct {
 	name, query string
 	format      string // JSON when empty
 	formatOpts  format.Options
-	source      source
-	def         int // default record count
-	target      float64
-	maxAllocs   float64
+	// receiver, when set, starts the sink's destination and returns the
+	// sink to use (discard when nil) and a stop function.
+	receiver  func() (sink.Spec, sink.Env, func(), error)
+	source    source
+	def       int // default record count
+	target    float64
+	maxAllocs float64
 }
 
 // runMemory encodes the records, builds the job pipeline (decode → SQL →
@@ -118,7 +122,16 @@ func runMemory(ctx context.Context, cfg Config, m memSpec) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	p, err := newPipeline(ctx, m.name, q, reader, m.format, m.formatOpts)
+	var spec sink.Spec
+	var env sink.Env
+	if m.receiver != nil {
+		var stop func()
+		if spec, env, stop, err = m.receiver(); err != nil {
+			return res, err
+		}
+		defer stop()
+	}
+	p, err := newPipeline(ctx, m.name, q, reader, m.format, m.formatOpts, spec, env)
 	if err != nil {
 		return res, err
 	}

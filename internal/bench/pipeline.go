@@ -28,7 +28,7 @@ type pipeStats struct{ In, Out, Bad uint64 }
 // newPipeline builds the job pipeline for q: records of schema version 1
 // (the reader schema) → q → the format (JSON when empty) → the discard
 // sink.
-func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Schema, formatName string, opts format.Options) (*pipeline, error) {
+func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Schema, formatName string, opts format.Options, spec sink.Spec, env sink.Env) (*pipeline, error) {
 	if formatName == "" {
 		formatName = "JSON"
 	}
@@ -36,7 +36,10 @@ func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Sc
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	snk, err := sink.Open(ctx, sink.Spec{Type: "discard"}, sink.Env{})
+	if spec.Type == "" {
+		spec = sink.Spec{Type: "discard"}
+	}
+	snk, err := sink.Open(ctx, spec, env)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -170,6 +170,9 @@ func NewPipeline(c PipelineConfig) (*Pipeline, error) {
 	p.emit = p.add
 	p.framed, _ = c.Format.(format.BatchEncoder)
 	p.batch.ContentType = c.Format.ContentType()
+	if a, ok := c.Format.(interface{ Schema() string }); ok {
+		p.batch.Schema = a.Schema() // Avro: receivers may want it
+	}
 	return p, nil
 }
 
@@ -422,8 +425,9 @@ func (p *Pipeline) nextOffsets() map[int32]int64 {
 	return out
 }
 
-// batchID names a batch for idempotent receivers: the job and the first
-// source position of the batch (the same batch retried has the same ID).
+// batchID names a batch for idempotent receivers: the job, the first
+// source position of the batch and its row count (the same batch retried
+// has the same ID).
 func (p *Pipeline) batchID() string {
 	b := make([]byte, 0, len(p.cfg.Job)+32)
 	b = append(b, p.cfg.Job...)
@@ -444,6 +448,11 @@ func (p *Pipeline) batchID() string {
 	b = strconv.AppendInt(b, int64(p.parts[0]), 10)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, p.offs[0], 10)
+	// The row count too: after a restart, a batch starting at the same
+	// offset may hold more rows, and a receiver deduplicating by ID must
+	// not drop those.
+	b = append(b, '+')
+	b = strconv.AppendInt(b, int64(len(p.ends)), 10)
 	return string(b)
 }
 

@@ -96,7 +96,7 @@ func TestPipelineBatchesAndOffsets(t *testing.T) {
 	if got := p.Committable()[0]; got != 9 {
 		t.Fatalf("committable %d, want 9", got)
 	}
-	if b := s.batches[0]; b.ID != "t/0/0" || b.Offsets[0] != 5 || b.ContentType == "" {
+	if b := s.batches[0]; b.ID != "t/0/0+4" || b.Offsets[0] != 5 || b.ContentType == "" {
 		t.Fatalf("first batch %+v", b)
 	}
 	if err := p.Flush(ctx); err != nil {

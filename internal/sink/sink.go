@@ -41,12 +41,15 @@ type Batch struct {
 	// acknowledged. Exactly-once sinks store them with their own write.
 	Offsets map[int32]int64
 	// ID identifies the batch for idempotency: "<job>/<partition>/<first
-	// offset>" of its first record (derived from the offsets for
+	// offset>+<rows>" of its first record (derived from the watermark for
 	// aggregations). A batch that is retried keeps its ID.
 	ID string
 	// ContentType is the media type of the records' encoding, such as
 	// "application/x-ndjson".
 	ContentType string
+	// Schema is the Avro schema (JSON) the records are written with when
+	// the format is Avro, for sinks that pass it on; empty otherwise.
+	Schema string
 }
 
 // Sink delivers batches to one destination.

@@ -21,6 +21,7 @@ import (
 )
 
 func init() {
+	RegisterSecrets("syslog", "clientKeyPEM")
 	RegisterType(Type{Name: "syslog", Open: openSyslog, Validate: validateSyslog, Probe: probeSyslog})
 }
 

@@ -93,6 +93,13 @@ type Subscription struct {
 	purgeOffsets bool
 }
 
+// Redacted returns the subscription with its sink's secret settings
+// replaced by sink.Redacted: what the API shows.
+func (s Subscription) Redacted() Subscription {
+	s.Sink = sink.Redact(s.Sink)
+	return s
+}
+
 // ETag is the subscription's entity tag.
 func (s Subscription) ETag() string { return fmt.Sprintf(`"%d"`, s.Version) }
 

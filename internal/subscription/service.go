@@ -374,6 +374,9 @@ func (s *Service) Replace(ctx context.Context, id string, spec Spec, ifMatch int
 	if spec.Tenant != cur.Tenant {
 		return Subscription{}, invalid("body.tenant", "cannot change from %q: create a new subscription", cur.Tenant)
 	}
+	// A client that read the subscription got its secrets redacted; the
+	// placeholder sent back means "keep the stored value".
+	spec.Sink = keepSecrets(spec.Sink, cur.Sink)
 	c, err := s.Validate(ctx, &spec)
 	if err != nil {
 		return Subscription{}, err
@@ -393,6 +396,22 @@ func (s *Service) Replace(ctx context.Context, id string, spec Spec, ifMatch int
 		sub.Spec, sub.SchemaVersion = spec, c.SchemaVersion
 		return nil
 	})
+}
+
+// keepSecrets replaces the redaction placeholder in next's secret settings
+// with the stored values, when the sink type is unchanged.
+func keepSecrets(next, stored sink.Spec) sink.Spec {
+	if !strings.EqualFold(next.Type, stored.Type) {
+		return next
+	}
+	for _, name := range sink.SecretSettings(next.Type) {
+		if v, ok := next.Settings[name]; ok && v == sink.Redacted {
+			if old, ok := stored.Settings[name]; ok {
+				next.Settings[name] = old
+			}
+		}
+	}
+	return next
 }
 
 // Patch applies a JSON merge patch (RFC 7396) to the subscription's spec
