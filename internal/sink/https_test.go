@@ -508,8 +508,9 @@ func TestHTTPSMaxRetryDuration(t *testing.T) {
 		start := time.Now()
 		err := s.Write(context.Background(), httpsBatch("j", 0, 2, 0))
 		took := time.Since(start)
-		if err == nil || sink.IsPermanent(err) || !strings.Contains(err.Error(), "maxRetryDuration 300ms") || !strings.Contains(err.Error(), "503") {
-			t.Fatalf("Retry-After %q: %v, want a retryable error naming maxRetryDuration and the status", retryAfter, err)
+		// Permanent: the job stops retrying and fails with this reason.
+		if err == nil || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "maxRetryDuration 300ms") || !strings.Contains(err.Error(), "503") {
+			t.Fatalf("Retry-After %q: %v, want a permanent error naming maxRetryDuration and the status", retryAfter, err)
 		}
 		if took < 300*time.Millisecond || took > 2*time.Second {
 			t.Fatalf("Retry-After %q: gave up after %v, want about 300ms", retryAfter, took)
@@ -670,8 +671,9 @@ func TestHTTPSClientCertificate(t *testing.T) {
 	s = httpsOpen(t, httpsSpec(srv.URL, ca, "maxRetryDuration", "200ms", "retryBackoffMax", "20ms"))
 	err := s.Write(context.Background(), httpsBatch("j", 0, 3, 0))
 	// With TLS 1.3 the refusal can reach the client as an alert or as a
-	// broken connection: either way the write fails (and is retried).
-	if err == nil || sink.IsPermanent(err) || !strings.Contains(err.Error(), "maxRetryDuration") {
+	// broken connection: either way the write is retried until
+	// maxRetryDuration, and then fails for good.
+	if err == nil || !strings.Contains(err.Error(), "maxRetryDuration") {
 		t.Fatalf("without a client certificate: %v", err)
 	}
 	if n := len(rcv.records()); n != 3 {
