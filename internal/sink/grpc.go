@@ -57,7 +57,7 @@ func parseGRPC(spec Spec, env Env) (grpcConfig, error) {
 	s := NewSettings(spec)
 	c := grpcConfig{
 		address: s.String("address", true, ""),
-		timeout: grpcDuration(s, "timeout", 30*time.Second),
+		timeout: s.Duration("timeout", 30*time.Second),
 		schema:  s.String("schema", false, ""),
 		md:      metadata.MD{},
 	}
@@ -178,34 +178,6 @@ func grpcPrintable(v string) bool {
 		}
 	}
 	return true
-}
-
-// grpcDuration reads a duration: a string such as "30s", or a
-// time.Duration from Go code.
-func grpcDuration(s *Settings, field string, def time.Duration) time.Duration {
-	v, ok := s.get(field)
-	if !ok {
-		return def
-	}
-	var d time.Duration
-	switch x := v.(type) {
-	case time.Duration:
-		d = x
-	case string:
-		var err error
-		if d, err = time.ParseDuration(x); err != nil {
-			s.Fail(field, fmt.Sprintf("%q is not a duration such as \"30s\"", x))
-			return def
-		}
-	default:
-		s.Fail(field, "must be a duration string such as \"30s\"")
-		return def
-	}
-	if d <= 0 {
-		s.Fail(field, "must be positive")
-		return def
-	}
-	return d
 }
 
 func validateGRPC(spec Spec, env Env) error {

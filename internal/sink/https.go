@@ -76,14 +76,14 @@ func parseHTTPS(spec Spec, env Env) (httpsConfig, error) {
 	c := httpsConfig{
 		method:     strings.ToUpper(s.String("method", false, http.MethodPost)),
 		gzip:       s.Bool("gzip", false),
-		timeout:    httpsDuration(s, "timeout", 30*time.Second),
+		timeout:    s.Duration("timeout", 30*time.Second),
 		maxRecords: httpsInt(s, "maxBatchRecords"),
 		maxBytes:   httpsInt(s, "maxBatchBytes"),
-		maxRetry:   httpsDuration(s, "maxRetryDuration", 10*time.Minute),
+		maxRetry:   s.Duration("maxRetryDuration", 10*time.Minute),
 		header:     http.Header{},
 	}
-	c.backoff.Initial = httpsDuration(s, "retryBackoff", DefaultRetryInitial)
-	c.backoff.Max = httpsDuration(s, "retryBackoffMax", DefaultRetryMax)
+	c.backoff.Initial = s.Duration("retryBackoff", DefaultRetryInitial)
+	c.backoff.Max = s.Duration("retryBackoffMax", DefaultRetryMax)
 	if c.backoff.Max < c.backoff.Initial {
 		if spec.Settings["retryBackoff"] != nil {
 			s.Fail("retryBackoffMax", "must not be less than retryBackoff")
@@ -288,34 +288,6 @@ func httpsValue(v string) bool {
 		}
 	}
 	return true
-}
-
-// httpsDuration reads a duration: a string such as "30s", or a
-// time.Duration from Go code. It must be positive.
-func httpsDuration(s *Settings, field string, def time.Duration) time.Duration {
-	v, ok := s.get(field)
-	if !ok {
-		return def
-	}
-	var d time.Duration
-	switch x := v.(type) {
-	case time.Duration:
-		d = x
-	case string:
-		var err error
-		if d, err = time.ParseDuration(x); err != nil {
-			s.Fail(field, fmt.Sprintf("%q is not a duration such as \"30s\"", x))
-			return def
-		}
-	default:
-		s.Fail(field, "must be a duration string such as \"30s\"")
-		return def
-	}
-	if d <= 0 {
-		s.Fail(field, "must be positive")
-		return def
-	}
-	return d
 }
 
 // httpsInt reads a non-negative whole number; 0 if absent.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Spec names a sink type and its settings, as a subscription holds them.
@@ -285,6 +286,34 @@ func (s *Settings) FileMode(name string, def fs.FileMode) fs.FileMode {
 		return def
 	}
 	return fs.FileMode(m)
+}
+
+// Duration reads a positive duration: a string such as "30s", or a
+// time.Duration from Go code; def when absent.
+func (s *Settings) Duration(name string, def time.Duration) time.Duration {
+	v, ok := s.get(name)
+	if !ok {
+		return def
+	}
+	var d time.Duration
+	switch x := v.(type) {
+	case time.Duration:
+		d = x
+	case string:
+		var err error
+		if d, err = time.ParseDuration(x); err != nil {
+			s.Fail(name, fmt.Sprintf("%q is not a duration such as \"30s\"", x))
+			return def
+		}
+	default:
+		s.Fail(name, "must be a duration string such as \"30s\"")
+		return def
+	}
+	if d <= 0 {
+		s.Fail(name, "must be positive")
+		return def
+	}
+	return d
 }
 
 // Err returns the problems found, with one for each setting nobody read;

@@ -85,7 +85,7 @@ func parseSyslog(spec Spec) (syslogConfig, error) {
 		appName:   s.String("appName", false, "sluice"),
 		msgID:     s.String("msgID", false, ""),
 		sevField:  s.String("severityField", false, ""),
-		timeout:   syslogDuration(s, "timeout", 10*time.Second),
+		timeout:   s.Duration("timeout", 10*time.Second),
 	}
 	if c.address != "" {
 		host, port, err := net.SplitHostPort(c.address)
@@ -290,34 +290,6 @@ func syslogCode(s *Settings, field string, names map[string]int, maxCode, def in
 	})
 	s.Fail(field, fmt.Sprintf("%v is not a number from 0 to %d or one of %s", v, maxCode, strings.Join(known, ", ")))
 	return def
-}
-
-// syslogDuration reads a duration: a string such as "10s", or a
-// time.Duration from Go code.
-func syslogDuration(s *Settings, field string, def time.Duration) time.Duration {
-	v, ok := s.get(field)
-	if !ok {
-		return def
-	}
-	var d time.Duration
-	switch x := v.(type) {
-	case time.Duration:
-		d = x
-	case string:
-		var err error
-		if d, err = time.ParseDuration(x); err != nil {
-			s.Fail(field, fmt.Sprintf("%q is not a duration such as \"10s\"", x))
-			return def
-		}
-	default:
-		s.Fail(field, "must be a duration string such as \"10s\"")
-		return def
-	}
-	if d <= 0 {
-		s.Fail(field, "must be positive")
-		return def
-	}
-	return d
 }
 
 // syslogSD formats the structuredData setting, an object of parameter
