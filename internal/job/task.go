@@ -175,7 +175,9 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 		}
 		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
 	}
-	if t.snk, err = sink.Open(ctx, spec.Sink, deps.SinkEnv); err != nil {
+	env := deps.SinkEnv
+	env.Job = spec.ID
+	if t.snk, err = sink.Open(ctx, spec.Sink, env); err != nil {
 		return fail(err)
 	}
 	offsets, err := t.startOffsets(ctx)

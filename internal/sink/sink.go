@@ -92,6 +92,9 @@ type Env struct {
 	// link-local addresses (development and tests); otherwise they refuse
 	// them, so that a subscription cannot reach into the data centre.
 	AllowPrivate bool
+	// Job is the id of the job the sink is opened for, when a job opens
+	// it; sinks that store offsets key them by it.
+	Job string
 	// FileRoot, when set, confines file sinks to this directory: relative
 	// paths resolve against it, and a path that leaves it (by "..", an
 	// absolute path elsewhere or a symbolic link) is refused. Empty: paths

@@ -1,0 +1,455 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func init() {
+	RegisterType(Type{Name: "postgres", Open: openPostgres, Validate: validatePostgres, Probe: probePostgres})
+	RegisterSecrets("postgres", "dsn")
+}
+
+// postgresOffsetsTable keeps, per job key and source partition, the next
+// offset to consume: written in the same transaction as the rows.
+const postgresOffsetsTable = "sluice_sink_offsets"
+
+// postgresConnectTimeout bounds connecting to the server.
+const postgresConnectTimeout = 10 * time.Second
+
+// postgresIdent is one plain SQL identifier, taken exactly as written
+// (it is quoted, so case matters).
+var postgresIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
+
+// postgresSink is the "postgres" sink: each batch's NDJSON records are
+// copied into a table as jsonb rows, and the batch's offsets upserted into
+// sluice_sink_offsets, in one transaction. The runtime resumes from the
+// stored offsets (OffsetStore), so delivery is exactly-once.
+type postgresSink struct {
+	cfg  postgresConfig
+	pool *pgxpool.Pool
+
+	// closing is cancelled by Close, ending a Write in progress.
+	closing context.Context
+	cancel  context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+}
+
+var (
+	_ Sink        = (*postgresSink)(nil)
+	_ OffsetStore = (*postgresSink)(nil)
+)
+
+// postgresConfig is the postgres sink's settings, checked.
+type postgresConfig struct {
+	dsn         string
+	table       pgx.Identifier
+	tableName   string // as configured, for messages
+	createTable bool
+	jobKey      string
+	pool        *pgxpool.Config
+}
+
+func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
+	s := NewSettings(spec)
+	c := postgresConfig{
+		dsn:         s.String("dsn", true, ""),
+		tableName:   s.String("table", true, ""),
+		createTable: s.Bool("createTable", false),
+		jobKey:      s.String("jobKey", false, ""),
+	}
+	if c.dsn != "" {
+		pc, err := pgxpool.ParseConfig(c.dsn)
+		if err != nil {
+			// The parser's message quotes the connection string: say
+			// nothing of it, since it is secret.
+			s.Fail("dsn", "not a PostgreSQL connection string (postgres://user:password@host:port/database?sslmode=... or key=value pairs)")
+		} else {
+			pc.MaxConns = 2
+			pc.MinConns = 0
+			pc.ConnConfig.ConnectTimeout = postgresConnectTimeout
+			pc.ConnConfig.DialFunc = postgresDial(env)
+			c.pool = pc
+		}
+	}
+	if c.tableName != "" {
+		parts := strings.Split(c.tableName, ".")
+		ok := len(parts) <= 2
+		for _, p := range parts {
+			ok = ok && postgresIdent.MatchString(p)
+		}
+		if !ok {
+			s.Fail("table", fmt.Sprintf("%q is not a table name: one or two identifiers (letters, digits, _ and $, not starting with a digit, at most 63 each) separated by a dot, such as \"events\" or \"analytics.events\"", c.tableName))
+		} else {
+			c.table = pgx.Identifier(parts)
+		}
+	}
+	if v, ok := spec.Settings["jobKey"].(string); ok && v == "" {
+		s.Fail("jobKey", "must not be empty")
+	}
+	if len(c.jobKey) > 200 {
+		s.Fail("jobKey", "longer than 200 bytes")
+	}
+	if c.jobKey == "" && env.Job != "" {
+		c.jobKey = env.Job // the job the runtime opens the sink for
+	}
+	if c.jobKey == "" {
+		c.jobKey = c.tableName
+	}
+	return c, s.Err()
+}
+
+// postgresDial connects through the netguard Dialer; a unix socket is a
+// local destination, allowed only with private destinations.
+func postgresDial(env Env) pgconn.DialFunc {
+	d := Dialer(env, postgresConnectTimeout)
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if network == "unix" {
+			if !env.AllowPrivate {
+				return nil, Permanent(errors.New("sink: destination is a unix socket, which sinks may not reach (the operator can allow private destinations with --allow-private-sinks)"))
+			}
+			var nd net.Dialer
+			return nd.DialContext(ctx, network, addr)
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+func validatePostgres(spec Spec, env Env) error {
+	_, err := parsePostgres(spec, env)
+	return err
+}
+
+// postgresConnect opens the pool and checks that a connection can be made.
+func postgresConnect(ctx context.Context, c postgresConfig) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, c.pool)
+	if err != nil {
+		return nil, c.scrub("connect", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, c.scrub("connect", err)
+	}
+	return pool, nil
+}
+
+// checkTable reports whether the table exists and, if it does, that it has
+// the columns the sink writes, with types that fit.
+func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (exists bool, err error) {
+	var reg *string
+	if err := pool.QueryRow(ctx, "SELECT to_regclass($1)::text", c.table.Sanitize()).Scan(&reg); err != nil {
+		return false, c.scrub("look up table "+c.tableName, err)
+	}
+	if reg == nil {
+		return false, nil
+	}
+	rows, err := pool.Query(ctx, `SELECT source_partition, source_offset, "row" FROM `+c.table.Sanitize()+` LIMIT 0`)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42703" { // undefined_column
+			return true, &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s lacks a column the sink writes (%s): it needs source_partition int, source_offset bigint and row jsonb", c.tableName, pe.Message)}
+		}
+		return true, c.scrub("check table "+c.tableName, err)
+	}
+	fds := rows.FieldDescriptions()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return true, c.scrub("check table "+c.tableName, err)
+	}
+	bad := func(col, want string) error {
+		return &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("column %s of table %s must be %s", col, c.tableName, want)}
+	}
+	switch fds[0].DataTypeOID {
+	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
+	default:
+		return true, bad("source_partition", "an integer (int)")
+	}
+	if fds[1].DataTypeOID != pgtype.Int8OID {
+		return true, bad("source_offset", "bigint")
+	}
+	if fds[2].DataTypeOID != pgtype.JSONBOID && fds[2].DataTypeOID != pgtype.JSONOID {
+		return true, bad("row", "jsonb (or json)")
+	}
+	return true, nil
+}
+
+func probePostgres(ctx context.Context, spec Spec, env Env) error {
+	c, err := parsePostgres(spec, env)
+	if err != nil {
+		return err
+	}
+	pool, err := postgresConnect(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	exists, err := c.checkTable(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if !exists && !c.createTable {
+		return &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s does not exist (set createTable to create it)", c.tableName)}
+	}
+	return nil
+}
+
+func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
+	c, err := parsePostgres(spec, env)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := postgresConnect(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (Sink, error) {
+		pool.Close()
+		return nil, err
+	}
+	exists, err := c.checkTable(ctx, pool)
+	if err != nil {
+		return fail(err)
+	}
+	if !exists {
+		if !c.createTable {
+			return fail(&ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s does not exist (set createTable to create it)", c.tableName)})
+		}
+		if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+c.table.Sanitize()+` (source_partition int, source_offset bigint, "row" jsonb NOT NULL)`); err != nil {
+			return fail(c.scrub("create table "+c.tableName, err))
+		}
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (job, partition))`); err != nil {
+		return fail(c.scrub("create table "+postgresOffsetsTable, err))
+	}
+	closing, cancel := context.WithCancel(context.Background())
+	return &postgresSink{cfg: c, pool: pool, closing: closing, cancel: cancel}, nil
+}
+
+// scrub turns a driver error into one that names what failed and never
+// quotes the connection string (a secret): connect errors are reduced to
+// their cause, and any trace of the DSN or its password is redacted.
+// Errors a retry cannot fix (bad data, missing table or privilege, failed
+// authentication) are Permanent.
+func (c postgresConfig) scrub(what string, err error) error {
+	var pe *pgconn.PgError
+	permanent := IsPermanent(err) // a destination the netguard refused
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "22", "23", "28", "42", "3D", "3F": // data, integrity, auth, syntax/privilege, no such database/schema
+			permanent = true
+		}
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		if inner := errors.Unwrap(ce); inner != nil {
+			err = inner
+		}
+	}
+	// With sslmode=prefer (the default) each failed attempt is reported
+	// twice, with TLS and without: say it once.
+	var lines []string
+	for l := range strings.Lines(err.Error()) {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	msg := strings.Join(lines, "; ")
+	if c.dsn != "" {
+		msg = strings.ReplaceAll(msg, c.dsn, Redacted)
+	}
+	if c.pool != nil && c.pool.ConnConfig.Password != "" {
+		msg = strings.ReplaceAll(msg, c.pool.ConnConfig.Password, Redacted)
+	}
+	out := &postgresError{msg: "postgres sink: " + what + ": " + msg, pg: pe, ctx: ctxErr(err)}
+	if permanent {
+		return Permanent(out)
+	}
+	return out
+}
+
+// postgresError carries a scrubbed message; it unwraps to the server's
+// *pgconn.PgError (whose fields do not hold the DSN) or a context error.
+type postgresError struct {
+	msg string
+	pg  *pgconn.PgError
+	ctx error
+}
+
+func (e *postgresError) Error() string { return e.msg }
+func (e *postgresError) Unwrap() []error {
+	var out []error
+	if e.pg != nil {
+		out = append(out, e.pg)
+	}
+	if e.ctx != nil {
+		out = append(out, e.ctx)
+	}
+	return out
+}
+
+func ctxErr(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// postgresNDJSON is the only content type the sink takes: one JSON object
+// per record.
+const postgresNDJSON = "application/x-ndjson"
+
+// Write copies the batch's rows and stores its offsets in one transaction.
+// A batch whose offsets are all stored already (a retry of a batch that
+// was committed, its acknowledgement lost) is not inserted again.
+func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("postgres sink: %w", ErrClosed)
+	}
+	if mt, _, err := mime.ParseMediaType(b.ContentType); err != nil || mt != postgresNDJSON {
+		return Permanent(fmt.Errorf("postgres sink: records are %q, but the sink takes only the JSON format (%s, one object per record)", b.ContentType, postgresNDJSON))
+	}
+	rows := make([][]any, 0, len(b.Records))
+	for i, r := range b.Records {
+		v := bytes.TrimSpace(r.Value)
+		if len(v) == 0 || v[0] != '{' {
+			return Permanent(fmt.Errorf("postgres sink: record %d of batch %s is not a JSON object", i, b.ID))
+		}
+		var part, off any
+		if r.Partition >= 0 {
+			part, off = r.Partition, r.Offset
+		}
+		rows = append(rows, []any{part, off, v})
+	}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	unhook := context.AfterFunc(s.closing, stop)
+	defer unhook()
+
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// One writer per job key at a time, across sink instances (a task
+		// that lost its partitions and one that took them over).
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "sluice_sink_offsets/"+s.cfg.jobKey); err != nil {
+			return s.cfg.scrub("lock offsets", err)
+		}
+		stored, err := s.stored(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if len(b.Offsets) > 0 {
+			done := true
+			for p, off := range b.Offsets {
+				if got, ok := stored[p]; !ok || got < off {
+					done = false
+					break
+				}
+			}
+			if done {
+				return nil // committed before: nothing to do
+			}
+		}
+		// Records of partitions whose stored offset is past them were
+		// written by a committed batch already.
+		keep := rows[:0:0]
+		for i, r := range b.Records {
+			if next, ok := stored[r.Partition]; ok && r.Partition >= 0 && r.Offset < next {
+				continue
+			}
+			keep = append(keep, rows[i])
+		}
+		if len(keep) > 0 {
+			if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(keep)); err != nil {
+				return s.cfg.scrub("copy into "+s.cfg.tableName, err)
+			}
+		}
+		for p, off := range b.Offsets {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` (job, partition, next_offset) VALUES ($1, $2, $3)
+ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffsetsTable+`.next_offset, EXCLUDED.next_offset)`,
+				s.cfg.jobKey, p, off); err != nil {
+				return s.cfg.scrub("store offsets", err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	var pe *postgresError
+	if !errors.As(err, &pe) {
+		err = s.cfg.scrub("write batch "+b.ID, err)
+	}
+	s.mu.Lock()
+	closed = s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%w (%w)", err, ErrClosed)
+	}
+	return err
+}
+
+func (s *postgresSink) stored(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[int32]int64, error) {
+	rows, err := q.Query(ctx, `SELECT partition, next_offset FROM `+postgresOffsetsTable+` WHERE job = $1`, s.cfg.jobKey)
+	if err != nil {
+		return nil, s.cfg.scrub("read offsets", err)
+	}
+	out := map[int32]int64{}
+	var p int32
+	var off int64
+	if _, err := pgx.ForEachRow(rows, []any{&p, &off}, func() error {
+		out[p] = off
+		return nil
+	}); err != nil {
+		return nil, s.cfg.scrub("read offsets", err)
+	}
+	return out, nil
+}
+
+// StoredOffsets returns the offsets stored for the sink's job key.
+func (s *postgresSink) StoredOffsets(ctx context.Context) (map[int32]int64, error) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("postgres sink: %w", ErrClosed)
+	}
+	return s.stored(ctx, s.pool)
+}
+
+// Close ends a Write in progress (its transaction rolls back) and closes
+// the connections.
+func (s *postgresSink) Close(context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.pool.Close()
+	return nil
+}
