@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -96,27 +95,7 @@ func parseGRPC(spec Spec, env Env) (grpcConfig, error) {
 		}
 	}
 	if useTLS {
-		c.tls = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-		if ca != "" {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(ca)) {
-				s.Fail("caPEM", "holds no PEM certificate")
-			}
-			c.tls.RootCAs = pool
-		}
-		switch {
-		case certPEM != "" && keyPEM != "":
-			cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-			if err != nil {
-				// The message of X509KeyPair never quotes the key.
-				s.Fail("clientCertPEM", "with clientKeyPEM is not a certificate and key pair: "+err.Error())
-			}
-			c.tls.Certificates = []tls.Certificate{cert}
-		case certPEM != "":
-			s.Fail("clientKeyPEM", "required with clientCertPEM")
-		case keyPEM != "":
-			s.Fail("clientCertPEM", "required with clientKeyPEM")
-		}
+		c.tls = s.TLS(host, ca, certPEM, keyPEM)
 	}
 
 	if v, ok := s.get("metadata"); ok {

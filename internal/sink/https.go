@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,27 +193,7 @@ func parseHTTPS(spec Spec, env Env) (httpsConfig, error) {
 		}
 	}
 	if secure {
-		c.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-		if ca != "" {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(ca)) {
-				s.Fail("caPEM", "holds no PEM certificate")
-			}
-			c.tls.RootCAs = pool
-		}
-		switch {
-		case certPEM != "" && keyPEM != "":
-			cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-			if err != nil {
-				// The message of X509KeyPair never quotes the key.
-				s.Fail("clientCertPEM", "with clientKeyPEM is not a certificate and key pair: "+err.Error())
-			}
-			c.tls.Certificates = []tls.Certificate{cert}
-		case certPEM != "":
-			s.Fail("clientKeyPEM", "required with clientCertPEM")
-		case keyPEM != "":
-			s.Fail("clientCertPEM", "required with clientKeyPEM")
-		}
+		c.tls = s.TLS("", ca, certPEM, keyPEM)
 	}
 	return c, s.Err()
 }

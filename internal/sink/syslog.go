@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,30 +158,8 @@ func parseSyslog(spec Spec) (syslogConfig, error) {
 		}
 	}
 	if c.transport == "tls" {
-		c.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-		if host, _, err := net.SplitHostPort(c.address); err == nil {
-			c.tls.ServerName = host
-		}
-		if ca != "" {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(ca)) {
-				s.Fail("caPEM", "holds no PEM certificate")
-			}
-			c.tls.RootCAs = pool
-		}
-		switch {
-		case certPEM != "" && keyPEM != "":
-			cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-			if err != nil {
-				// The message of X509KeyPair never quotes the key.
-				s.Fail("clientCertPEM", "with clientKeyPEM is not a certificate and key pair: "+err.Error())
-			}
-			c.tls.Certificates = []tls.Certificate{cert}
-		case certPEM != "":
-			s.Fail("clientKeyPEM", "required with clientCertPEM")
-		case keyPEM != "":
-			s.Fail("clientCertPEM", "required with clientKeyPEM")
-		}
+		host, _, _ := net.SplitHostPort(c.address)
+		c.tls = s.TLS(host, ca, certPEM, keyPEM)
 	}
 
 	limit := 0
