@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/avro"
 
 	"github.com/sluicehq/sluice/internal/decode"
-	"github.com/sluicehq/sluice/internal/gen"
 	"github.com/sluicehq/sluice/internal/sql"
 )
 
@@ -517,52 +516,10 @@ func TestJSONAllocs(t *testing.T) {
 // BenchmarkJSON encodes SELECT * rows of the demo firewall logs (23
 // columns), decoded and projected as a job does.
 func BenchmarkJSON(b *testing.B) {
-	schema := avro.MustParse(gen.FirewallLogV1)
-	q, err := sql.Analyze("SELECT * FROM tenant", schema)
+	cols, rows := firewallRows(b)
+	e, err := NewJSON(cols)
 	if err != nil {
 		b.Fatal(err)
 	}
-	dec, err := decode.Compile(schema, schema, q.Fields)
-	if err != nil {
-		b.Fatal(err)
-	}
-	const n = 1024
-	s := gen.NewStream("acme-corp", 1, gen.DefaultThreatRatio)
-	rows := make([][]sql.Value, n)
-	env := sql.NewEnv()
-	var rec gen.Record
-	for i := range rows {
-		s.Next(&rec, 1_760_000_000_000+int64(i))
-		enc, err := rec.AppendV1(nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		row := &decode.Row{}
-		if err := dec.Decode(enc, row); err != nil {
-			b.Fatal(err)
-		}
-		env.Row = row
-		rows[i] = make([]sql.Value, len(q.Project))
-		for j, p := range q.Project {
-			rows[i][j] = p(env)
-		}
-	}
-	e, err := NewJSON(q.Columns)
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf := make([]byte, 0, 64<<10)
-	var bytesOut int
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		out, err := e.AppendRow(buf[:0], rows[i%n])
-		if err != nil {
-			b.Fatal(err)
-		}
-		bytesOut += len(out)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
-	b.ReportMetric(float64(bytesOut)/float64(b.N), "B/row")
-	b.SetBytes(int64(bytesOut / max(b.N, 1)))
+	benchEncoder(b, e, rows)
 }
