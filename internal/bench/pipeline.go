@@ -39,6 +39,7 @@ func newPipeline(ctx context.Context, name string, q *sql.Query, reader *avro.Sc
 	if spec.Type == "" {
 		spec = sink.Spec{Type: "discard"}
 	}
+	env.Output = job.SinkOutput(formatName, q.Columns, enc)
 	snk, err := sink.Open(ctx, spec, env)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -86,6 +88,48 @@ type Spec struct {
 	MaxBatchDelay   time.Duration
 	// Retry is the sink's retry policy (zero: retry until stopped).
 	Retry sink.Retry
+	// ExactlyOnce asks the sink for exactly-once delivery (a subscription's
+	// deliveryGuarantee); only sink types that support it are given it.
+	ExactlyOnce bool
+}
+
+// SinkOutput describes a job's output to its sink: the format (by name,
+// lower case), the result columns and, for Avro, the schema.
+func SinkOutput(formatName string, cols []sql.OutputColumn, enc format.Encoder) sink.Output {
+	out := sink.Output{Format: strings.ToLower(formatName), ContentType: enc.ContentType(), Columns: cols}
+	if a, ok := enc.(interface{ Schema() string }); ok {
+		out.Schema = a.Schema()
+	}
+	return out
+}
+
+// TaskName names a task by the partitions it owns, stably across restarts
+// ("all", or "p0-3,7"): sinks that fence a previous instance of the same
+// task (a Kafka transactional id) key on it.
+func TaskName(parts []int32) string {
+	if parts == nil {
+		return "all"
+	}
+	ps := slices.Clone(parts)
+	slices.Sort(ps)
+	var b strings.Builder
+	b.WriteByte('p')
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
+			j++
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(ps[i])))
+		if j > i {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(int(ps[j])))
+		}
+		i = j + 1
+	}
+	return b.String()
 }
 
 // Deps are what tasks share.
@@ -176,7 +220,9 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 		return nil, fmt.Errorf("job %s: %w", spec.ID, err)
 	}
 	env := deps.SinkEnv
-	env.Job = spec.ID
+	env.Job, env.Tenant, env.Task = spec.ID, spec.Tenant, TaskName(spec.Partitions)
+	env.ExactlyOnce = spec.ExactlyOnce
+	env.Output = SinkOutput(spec.Format, q.Columns, enc)
 	if t.snk, err = sink.Open(ctx, spec.Sink, env); err != nil {
 		return fail(err)
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	RegisterType(Type{Name: "postgres", Open: openPostgres, Validate: validatePostgres, Probe: probePostgres})
+	RegisterType(Type{Name: "postgres", Open: openPostgres, Validate: validatePostgres, Probe: probePostgres, ExactlyOnce: true})
 	RegisterSecrets("postgres", "dsn")
 }
 

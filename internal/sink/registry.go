@@ -84,6 +84,10 @@ type Type struct {
 	// leaving anything behind (a subscription's dry run). Nil opens and
 	// closes the sink: right for network sinks, whose Open connects.
 	Probe func(ctx context.Context, spec Spec, env Env) error
+	// ExactlyOnce says the type can deliver exactly once (it implements
+	// OffsetStore, or makes its writes idempotent by batch): it is then
+	// opened with Env.ExactlyOnce when the subscription asks for it.
+	ExactlyOnce bool
 }
 
 var registry struct {
@@ -123,6 +127,13 @@ func Types() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// SupportsExactlyOnce reports whether the named type can deliver exactly
+// once (false for an unknown type).
+func SupportsExactlyOnce(name string) bool {
+	t, err := lookup(name)
+	return err == nil && t.ExactlyOnce
 }
 
 func lookup(name string) (Type, error) {

@@ -19,6 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+
+	"github.com/sluicehq/sluice/internal/sql"
 )
 
 // Record is one encoded result and where it came from.
@@ -100,6 +103,53 @@ type Env struct {
 	// absolute path elsewhere or a symbolic link) is refused. Empty: paths
 	// are taken as given, relative ones against the working directory.
 	FileRoot string
+	// ExactlyOnce asks a sink whose type supports it (Type.ExactlyOnce)
+	// for exactly-once delivery; otherwise at-least-once is enough, which
+	// some sinks do more cheaply.
+	ExactlyOnce bool
+	// Task names the task the sink is opened for among the job's tasks,
+	// stably across restarts (see job.TaskName); sinks that fence a
+	// previous instance of the task key on Job and Task.
+	Task string
+	// Tenant is the tenant whose data the job reads, when a job opens the
+	// sink (storage path templates name it).
+	Tenant string
+	// Output describes the records the sink will be given, when known (a
+	// subscription's sink is validated and opened with it): sinks that
+	// read result values (a key column, a column mapping, typed files)
+	// need it, and refuse settings the output cannot satisfy.
+	Output Output
+}
+
+// Output is what a sink is given to write: the query's result columns
+// and the format they are encoded in.
+type Output struct {
+	// Format is the format name ("json", "csv", "avro"); empty when
+	// unknown.
+	Format string
+	// ContentType is the media type of the records (Batch.ContentType).
+	ContentType string
+	// Columns are the result columns, in the order rows carry them.
+	Columns []sql.OutputColumn
+	// Schema is the Avro schema (JSON) of the records when Format is
+	// "avro" (Batch.Schema).
+	Schema string
+}
+
+// Column returns the result column named name (exactly, then ignoring
+// case) and its index, or -1.
+func (o Output) Column(name string) (sql.OutputColumn, int) {
+	for i, c := range o.Columns {
+		if c.Name == name {
+			return c, i
+		}
+	}
+	for i, c := range o.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c, i
+		}
+	}
+	return sql.OutputColumn{}, -1
 }
 
 func (e Env) logger() *slog.Logger {

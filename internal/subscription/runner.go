@@ -314,7 +314,7 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 	task, err := job.Start(runCtx, job.Spec{
 		ID: sub.ID, Tenant: sub.Tenant, Topic: route.Topic, Kafka: cluster.Connection,
 		SQL: sub.SQL, Reader: reader, Format: sub.OutputFormat, FormatOptions: opts, Sink: sub.Sink, StartFrom: from,
-		Lateness: time.Duration(lateness) * time.Microsecond,
+		Lateness: time.Duration(lateness) * time.Microsecond, ExactlyOnce: sub.DeliveryGuarantee == ExactlyOnce,
 	}, deps)
 	if err != nil {
 		cancel()

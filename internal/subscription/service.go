@@ -79,6 +79,9 @@ type Checked struct {
 	Query         *sluicesql.Query
 	Reader        *avro.Schema
 	SchemaVersion int
+	// SinkEnv is what the sink is validated and opened with: the
+	// service's environment and the subscription's output.
+	SinkEnv sink.Env
 }
 
 // Validate checks a spec against the tenant's current reader schema and
@@ -117,7 +120,9 @@ func (s *Service) Validate(ctx context.Context, spec *Spec) (Checked, error) {
 	switch spec.DeliveryGuarantee {
 	case AtLeastOnce:
 	case ExactlyOnce:
-		return c, invalid("body.deliveryGuarantee", "exactly-once needs a sink that stores offsets with its writes; %s does not (use at-least-once)", spec.Sink.Type)
+		if !sink.SupportsExactlyOnce(spec.Sink.Type) {
+			return c, invalid("body.deliveryGuarantee", "exactly-once needs a sink that stores offsets with its writes or writes idempotently (kafka, postgres, storage, bigquery); %s does not (use at-least-once)", spec.Sink.Type)
+		}
 	default:
 		return c, invalid("body.deliveryGuarantee", "%q: want at-least-once or exactly-once", spec.DeliveryGuarantee)
 	}
@@ -146,14 +151,19 @@ func (s *Service) Validate(ctx context.Context, spec *Spec) (Checked, error) {
 	if err != nil {
 		return c, invalid("body.formatOptions", "%v", err)
 	}
-	if _, err := format.NewWithOptions(spec.OutputFormat, c.Query.Columns, opts); err != nil {
+	enc, err := format.NewWithOptions(spec.OutputFormat, c.Query.Columns, opts)
+	if err != nil {
 		field := "body.formatOptions"
 		if errors.Is(err, format.ErrUnknownFormat) {
 			field = "body.outputFormat"
 		}
 		return c, invalid(field, "%v", err)
 	}
-	if err := sink.Validate(spec.Sink, s.cfg.SinkEnv); err != nil {
+	c.SinkEnv = s.cfg.SinkEnv
+	c.SinkEnv.Tenant = spec.Tenant
+	c.SinkEnv.ExactlyOnce = spec.DeliveryGuarantee == ExactlyOnce
+	c.SinkEnv.Output = job.SinkOutput(spec.OutputFormat, c.Query.Columns, enc)
+	if err := sink.Validate(spec.Sink, c.SinkEnv); err != nil {
 		return c, sinkError(err)
 	}
 	return c, nil
@@ -175,10 +185,10 @@ func sinkError(err error) error {
 	return invalid("body.sink", "%v", err)
 }
 
-// TestSink checks that the spec's sink could deliver (a network sink
+// testSink checks that the spec's sink could deliver (a network sink
 // connects) without leaving anything behind: a dry run's check.
-func (s *Service) TestSink(ctx context.Context, spec Spec) error {
-	if err := sink.Probe(ctx, spec.Sink, s.cfg.SinkEnv); err != nil {
+func testSink(ctx context.Context, spec Spec, c Checked) error {
+	if err := sink.Probe(ctx, spec.Sink, c.SinkEnv); err != nil {
 		return sinkError(err)
 	}
 	return nil
@@ -200,7 +210,7 @@ func (s *Service) Create(ctx context.Context, spec Spec, dryRun bool) (Subscript
 	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
 	sub := Subscription{ID: newID(), Spec: spec, State: Running, SchemaVersion: c.SchemaVersion, Version: 1, Epoch: 1, CreatedAt: now, UpdatedAt: now}
 	if dryRun {
-		return sub, s.TestSink(ctx, spec)
+		return sub, testSink(ctx, spec, c)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var n int
