@@ -30,6 +30,7 @@ import (
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/fleet"
 	"github.com/sluicehq/sluice/internal/job"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/schema"
 	"github.com/sluicehq/sluice/internal/sink"
 	"github.com/sluicehq/sluice/internal/store"
@@ -115,7 +116,9 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	p.Schemas = schema.New(p.Store, schema.Config{})
 	p.Catalog = catalog.New(p.Store, p.Events, catalog.Config{Logger: p.log, Schemas: p.Schemas})
 	// Workers serve only the probes and /metrics; the REST API is the servers'.
-	p.Subscriptions = subscription.New(p.Store, subscription.Config{Schemas: p.Schemas, SinkEnv: opts.SinkEnv,
+	sinkEnv := opts.SinkEnv
+	sinkEnv.KafkaCluster = p.kafkaCluster
+	p.Subscriptions = subscription.New(p.Store, subscription.Config{Schemas: p.Schemas, SinkEnv: sinkEnv,
 		MaxSQLBytes: opts.MaxSQLBytes, MaxPerApplication: opts.MaxPerApplication})
 	if p.hasRole(RoleServer) {
 		p.Registry.MustRegister(catalog.NewCollector(p.Catalog))
@@ -254,4 +257,21 @@ func OpenAPIIndented() ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// kafkaCluster resolves the cluster a kafka sink writes to: a registered
+// cluster by name, or the one holding the tenant's topic.
+func (p *Process) kafkaCluster(ctx context.Context, tenant, name string) (kafkaconn.Config, error) {
+	if name == "" {
+		route, err := p.Catalog.Route(ctx, tenant)
+		if err != nil {
+			return kafkaconn.Config{}, err
+		}
+		name = route.Cluster
+	}
+	c, err := p.Catalog.Cluster(ctx, name)
+	if err != nil {
+		return kafkaconn.Config{}, err
+	}
+	return c.Connection, nil
 }

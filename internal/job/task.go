@@ -221,7 +221,19 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	}
 	env := deps.SinkEnv
 	env.Job, env.Tenant, env.Task = spec.ID, spec.Tenant, TaskName(spec.Partitions)
-	env.ExactlyOnce = spec.ExactlyOnce
+	env.ExactlyOnce, env.Topic = spec.ExactlyOnce, spec.Topic
+	// The tenant's cluster is the one the job reads, whatever the catalog
+	// says now (a topic migrating between clusters).
+	resolve := env.KafkaCluster
+	env.KafkaCluster = func(ctx context.Context, tenant, name string) (kafkaconn.Config, error) {
+		if name == "" {
+			return spec.Kafka, nil
+		}
+		if resolve == nil {
+			return kafkaconn.Config{}, fmt.Errorf("no Kafka cluster %q: this process resolves none", name)
+		}
+		return resolve(ctx, tenant, name)
+	}
 	env.Output = SinkOutput(spec.Format, q.Columns, enc)
 	if t.snk, err = sink.Open(ctx, spec.Sink, env); err != nil {
 		return fail(err)

@@ -327,6 +327,64 @@ func (s *Settings) Duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// StringMap returns an object setting of strings ({"name": "value"}); nil
+// if absent.
+func (s *Settings) StringMap(name string) map[string]string {
+	v, ok := s.get(name)
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		s.Fail(name, "must be an object of names to strings")
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		str, ok := v.(string)
+		if !ok {
+			s.Fail(name, fmt.Sprintf("%q must be a string", k))
+			continue
+		}
+		out[k] = str
+	}
+	return out
+}
+
+// Int returns an integer setting within [lo, hi]; def if absent.
+func (s *Settings) Int(name string, def, lo, hi int64) int64 {
+	v, ok := s.get(name)
+	if !ok {
+		return def
+	}
+	var n int64
+	var err error
+	switch x := v.(type) {
+	case json.Number:
+		n, err = x.Int64()
+	case float64:
+		n = int64(x)
+		if float64(n) != x {
+			err = errors.New("not an integer")
+		}
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	default:
+		err = errors.New("not a number")
+	}
+	switch {
+	case err != nil:
+		s.Fail(name, "must be an integer")
+	case n < lo || n > hi:
+		s.Fail(name, fmt.Sprintf("%d is out of range (%d to %d)", n, lo, hi))
+	default:
+		return n
+	}
+	return def
+}
+
 // Err returns the problems found, with one for each setting nobody read;
 // nil if none.
 func (s *Settings) Err() error {

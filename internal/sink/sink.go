@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/sql"
 )
 
@@ -114,6 +115,13 @@ type Env struct {
 	// Tenant is the tenant whose data the job reads, when a job opens the
 	// sink (storage path templates name it).
 	Tenant string
+	// Topic is the tenant topic the job reads, when a job opens the sink
+	// (sinks that commit source offsets name it).
+	Topic string
+	// KafkaCluster resolves a registered Kafka cluster by name for the
+	// kafka sink; the empty name is the cluster holding Tenant's topic.
+	// Nil: no cluster can be reached.
+	KafkaCluster func(ctx context.Context, tenant, name string) (kafkaconn.Config, error)
 	// Output describes the records the sink will be given, when known (a
 	// subscription's sink is validated and opened with it): sinks that
 	// read result values (a key column, a column mapping, typed files)

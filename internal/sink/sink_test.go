@@ -169,10 +169,12 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func openErr(spec sink.Spec) error {
-	s, err := sink.Open(context.Background(), spec, sink.Env{})
+func openErr(spec sink.Spec) error { return openEnvErr(spec, sink.Env{}) }
+
+func openEnvErr(spec sink.Spec, env sink.Env) error {
+	s, err := sink.Open(context.Background(), spec, env)
 	if err == nil {
-		s.Close(context.Background())
+		_ = s.Close(context.Background())
 	}
 	return err
 }

@@ -157,7 +157,7 @@ func RunCrash(t testing.TB, c Crash) string {
 		case <-task.Done():
 		case <-time.After(60 * time.Second):
 			cancel()
-			t.Fatalf("run %d was not killed within a minute (%d rows out)", kill+1, task.Stats().Out)
+			t.Fatalf("run %d was not killed within a minute (%d rows out, %d writes, kill armed at %d)", kill+1, task.Stats().Out, cp.writes, cp.at)
 		}
 		cancel()
 		if !cp.fired() {
@@ -192,6 +192,7 @@ func RunCrash(t testing.TB, c Crash) string {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	t.Logf("last run: the destination holds %d ids, %d rows out (batches of %d)", len(got), task.Stats().Out, spec.MaxBatchRecords)
 	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := task.Stop(stopCtx); err != nil {
@@ -294,17 +295,16 @@ func (s *crashSink) Write(ctx context.Context, b *sink.Batch) error {
 		kill()
 		return ctx.Err()
 	case how == killDuring:
+		// A write quicker than the delay is killed right after.
 		timer := time.AfterFunc(delay, kill)
 		defer timer.Stop()
-		return s.inner.Write(ctx, b)
-	default:
-		err := s.inner.Write(ctx, b)
-		kill()
-		if err == nil {
-			err = ctx.Err()
-		}
-		return err
 	}
+	err := s.inner.Write(ctx, b)
+	kill()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
 }
 
 func (s *crashSink) Close(ctx context.Context) error { return s.inner.Close(ctx) }
