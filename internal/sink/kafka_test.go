@@ -262,7 +262,6 @@ func TestKafkaConfigErrors(t *testing.T) {
 	}
 }
 
-
 // TestKafkaFencing: a second instance of the same task takes over the
 // transactional id; the first can no longer write (a zombie), and the
 // transaction it had open is aborted, its records never visible.
