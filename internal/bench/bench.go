@@ -161,6 +161,14 @@ var scenarios = []Scenario{
 		},
 	},
 	{
+		Name:           "sink-kafka",
+		Doc:            "firewall records in memory → SELECT * as JSON → the kafka sink, exactly-once (one transaction per batch with its source offsets) → an in-process broker on loopback (SLUICE_BENCH_KAFKA: a real cluster)",
+		DefaultRecords: 1_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "sink-kafka", query: QuerySelectAll, source: firewall, receiver: kafkaReceiver, def: 1_000_000})
+		},
+	},
+	{
 		Name:           "tumble-agg",
 		Doc:            "firewall records in memory, 1 ms apart → 1-minute TUMBLE GROUP BY src_ip, COUNT(*), SUM(bytes_sent) → JSON → discard",
 		DefaultRecords: 2_000_000,

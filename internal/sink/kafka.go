@@ -264,11 +264,22 @@ func kafkaSameCluster(ctx context.Context, c kafkaConfig, env Env) error {
 // records turns a batch into Kafka records (reusing s.recs).
 func (s *kafkaSink) records(b *Batch) ([]*kgo.Record, error) {
 	recs := s.recs[:0]
+	// The producer keeps the values until the records are acknowledged,
+	// and the batch's memory is reused after Write: copy them, into one
+	// buffer, and the records into one slab (the producer owns them until
+	// Write returns, so neither can be reused).
+	size := 0
+	for i := range b.Records {
+		size += len(b.Records[i].Value)
+	}
+	buf := make([]byte, 0, size)
+	slab := make([]kgo.Record, len(b.Records))
 	for i := range b.Records {
 		r := &b.Records[i]
-		// The producer keeps the value until the record is acknowledged,
-		// and the batch's memory is reused after Write: copy it.
-		kr := &kgo.Record{Value: append([]byte(nil), r.Value...), Headers: s.cfg.headers}
+		start := len(buf)
+		buf = append(buf, r.Value...)
+		kr := &slab[i]
+		kr.Value, kr.Headers = buf[start:len(buf):len(buf)], s.cfg.headers
 		if s.cfg.key != nil {
 			k, err := s.cfg.key.text(r.Value)
 			if err != nil {
