@@ -107,7 +107,21 @@ func waitIDs(t *testing.T, path string, n int) (map[int]int, []map[string]any) {
 // SQL and sink moves the job to a new epoch that goes on where the old one
 // stopped (nothing lost, nothing twice); deleting it with purgeOffsets
 // stops the job and removes its consumer group.
-func TestSubscriptionEndToEnd(t *testing.T) {
+// e2e is a running server and worker on a fresh tenant of a real Kafka
+// cluster.
+type e2e struct {
+	c       apiClient
+	addr    string
+	tenant  string
+	topic   string // the tenant's topic
+	adm     *kadm.Client
+	produce func(from, to int)
+}
+
+// startE2E opens a process with both roles, registers the cluster and a
+// tenant with e2eSchema; produce writes records id from..to-1, every
+// fourth an "allow", the others "deny".
+func startE2E(t *testing.T) *e2e {
 	addr := testenv.KafkaClusters(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := Open(ctx, Options{Roles: []string{RoleServer, RoleWorker}, HTTPAddr: "127.0.0.1:0",
@@ -117,12 +131,12 @@ func TestSubscriptionEndToEnd(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
-	}()
+	})
 	c := apiClient{t: t, base: "http://" + p.API.Addr()}
 	tenant := strings.ToLower(strings.ReplaceAll(kafkatest.TopicName(t), "_", "-"))
 	if len(tenant) > 40 {
@@ -155,6 +169,12 @@ func TestSubscriptionEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return &e2e{c: c, addr: addr, tenant: tenant, topic: topic, adm: kadm.NewClient(cl), produce: produce}
+}
+
+func TestSubscriptionEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	c, tenant, produce := e.c, e.tenant, e.produce
 	produce(0, 400)
 
 	dir := t.TempDir()
@@ -223,7 +243,7 @@ func TestSubscriptionEndToEnd(t *testing.T) {
 	// Delete with purgeOffsets: the job stops and its group goes.
 	c.must(204, "DELETE", "/v1/subscriptions/"+id+"?purgeOffsets=true", "")
 	c.must(404, "GET", "/v1/subscriptions/"+id, "")
-	adm := kadm.NewClient(cl)
+	adm := e.adm
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, err := adm.FetchOffsets(context.Background(), job.GroupID(id))
