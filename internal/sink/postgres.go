@@ -64,6 +64,13 @@ type postgresConfig struct {
 	createTable bool
 	jobKey      string
 	pool        *pgxpool.Config
+
+	// layout is postgresColumns or postgresJSONB; cols and keys are the
+	// columns layout's, insert its statement.
+	layout string
+	cols   []pgColumn
+	keys   []string
+	insert string
 }
 
 func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
@@ -112,6 +119,31 @@ func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
 	if c.jobKey == "" {
 		c.jobKey = c.tableName
 	}
+	// A subscription always knows its result columns; a sink opened
+	// without them (a test, a tool) can only write whole records.
+	defLayout := postgresColumns
+	if len(env.Output.Columns) == 0 {
+		defLayout = postgresJSONB
+	}
+	c.layout = s.String("layout", false, defLayout)
+	switch c.layout {
+	case postgresColumns:
+		c.cols, c.keys = parseColumnLayout(s, env.Output)
+		if c.table != nil && len(c.cols) > 0 {
+			c.insert = c.insertSQL()
+		}
+	case postgresJSONB:
+		for _, name := range []string{"columns", "key"} {
+			if _, ok := s.get(name); ok {
+				s.Fail(name, "only the columns layout maps columns or upserts by key")
+			}
+		}
+	default:
+		s.Fail("layout", fmt.Sprintf("%q: want columns (a table column per result column) or jsonb (each record in a jsonb column)", c.layout))
+	}
+	if env.Output.Format != "" && (env.Output.Format != "json" || !strings.HasPrefix(env.Output.ContentType, postgresNDJSON)) {
+		s.Fail("type", fmt.Sprintf("the postgres sink takes the JSON format with one object per row (outputFormat JSON without array), not %s", env.Output.ContentType))
+	}
 	return c, s.Err()
 }
 
@@ -149,8 +181,8 @@ func postgresConnect(ctx context.Context, c postgresConfig) (*pgxpool.Pool, erro
 	return pool, nil
 }
 
-// checkTable reports whether the table exists and, if it does, that it has
-// the columns the sink writes, with types that fit.
+// checkTable reports whether the table exists and, if it does, that it
+// takes the rows the sink writes.
 func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (exists bool, err error) {
 	var reg *string
 	if err := pool.QueryRow(ctx, "SELECT to_regclass($1)::text", c.table.Sanitize()).Scan(&reg); err != nil {
@@ -158,6 +190,9 @@ func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (exi
 	}
 	if reg == nil {
 		return false, nil
+	}
+	if c.layout == postgresColumns {
+		return true, c.checkColumnsTable(ctx, pool)
 	}
 	rows, err := pool.Query(ctx, `SELECT source_partition, source_offset, "row" FROM `+c.table.Sanitize()+` LIMIT 0`)
 	if err != nil {
@@ -230,8 +265,13 @@ func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
 		if !c.createTable {
 			return fail(&ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s does not exist (set createTable to create it)", c.tableName)})
 		}
-		if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+c.table.Sanitize()+` (source_partition int, source_offset bigint, "row" jsonb NOT NULL)`); err != nil {
-			return fail(c.scrub("create table "+c.tableName, err))
+		if c.layout == postgresColumns {
+			err = c.createColumnsTable(ctx, pool)
+		} else if _, err = pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+c.table.Sanitize()+` (source_partition int, source_offset bigint, "row" jsonb NOT NULL)`); err != nil {
+			err = c.scrub("create table "+c.tableName, err)
+		}
+		if err != nil {
+			return fail(err)
 		}
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (job, partition))`); err != nil {
@@ -379,10 +419,8 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 			}
 			keep = append(keep, rows[i])
 		}
-		if len(keep) > 0 {
-			if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(keep)); err != nil {
-				return s.cfg.scrub("copy into "+s.cfg.tableName, err)
-			}
+		if err := s.insert(ctx, tx, keep); err != nil {
+			return err
 		}
 		for p, off := range b.Offsets {
 			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` (job, partition, next_offset) VALUES ($1, $2, $3)
@@ -407,6 +445,38 @@ ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffs
 		return fmt.Errorf("%w (%w)", err, ErrClosed)
 	}
 	return err
+}
+
+// insert writes the rows (partition, offset, record) in the table's
+// layout: copied for jsonb; for columns, one statement that reads the
+// records as a JSON array server-side.
+func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if s.cfg.layout == postgresJSONB {
+		if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(rows)); err != nil {
+			return s.cfg.scrub("copy into "+s.cfg.tableName, err)
+		}
+		return nil
+	}
+	n := 2
+	for _, r := range rows {
+		n += len(r[2].([]byte)) + 1
+	}
+	arr := make([]byte, 0, n)
+	arr = append(arr, '[')
+	for i, r := range rows {
+		if i > 0 {
+			arr = append(arr, ',')
+		}
+		arr = append(arr, r[2].([]byte)...)
+	}
+	arr = append(arr, ']')
+	if _, err := tx.Exec(ctx, s.cfg.insert, string(arr)); err != nil {
+		return s.cfg.scrub("insert into "+s.cfg.tableName, err)
+	}
+	return nil
 }
 
 func (s *postgresSink) stored(ctx context.Context, q interface {

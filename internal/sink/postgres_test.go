@@ -21,7 +21,7 @@ import (
 var pgEnv = sink.Env{AllowPrivate: true}
 
 func pgSpec(dsn string, extra map[string]any) sink.Spec {
-	s := map[string]any{"dsn": dsn, "table": "events", "createTable": true}
+	s := map[string]any{"dsn": dsn, "table": "events", "createTable": true, "layout": "jsonb"}
 	maps.Copy(s, extra)
 	return sink.Spec{Type: "postgres", Settings: s}
 }
