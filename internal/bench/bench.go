@@ -169,6 +169,14 @@ var scenarios = []Scenario{
 		},
 	},
 	{
+		Name:           "sink-postgres",
+		Doc:            "firewall records in memory → SELECT * as JSON → the postgres sink (columns layout, exactly-once: rows and offsets in one transaction per batch) → the server SLUICE_BENCH_POSTGRES names",
+		DefaultRecords: 500_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "sink-postgres", query: QuerySelectAll, source: firewall, receiver: postgresReceiver, def: 500_000})
+		},
+	},
+	{
 		Name:           "tumble-agg",
 		Doc:            "firewall records in memory, 1 ms apart → 1-minute TUMBLE GROUP BY src_ip, COUNT(*), SUM(bytes_sent) → JSON → discard",
 		DefaultRecords: 2_000_000,

@@ -370,17 +370,10 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 	if mt, _, err := mime.ParseMediaType(b.ContentType); err != nil || mt != postgresNDJSON {
 		return Permanent(fmt.Errorf("postgres sink: records are %q, but the sink takes only the JSON format (%s, one object per record)", b.ContentType, postgresNDJSON))
 	}
-	rows := make([][]any, 0, len(b.Records))
 	for i, r := range b.Records {
-		v := bytes.TrimSpace(r.Value)
-		if len(v) == 0 || v[0] != '{' {
+		if v := bytes.TrimSpace(r.Value); len(v) == 0 || v[0] != '{' {
 			return Permanent(fmt.Errorf("postgres sink: record %d of batch %s is not a JSON object", i, b.ID))
 		}
-		var part, off any
-		if r.Partition >= 0 {
-			part, off = r.Partition, r.Offset
-		}
-		rows = append(rows, []any{part, off, v})
 	}
 
 	ctx, stop := context.WithCancel(ctx)
@@ -412,12 +405,12 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		}
 		// Records of partitions whose stored offset is past them were
 		// written by a committed batch already.
-		keep := rows[:0:0]
-		for i, r := range b.Records {
+		keep := make([]Record, 0, len(b.Records))
+		for _, r := range b.Records {
 			if next, ok := stored[r.Partition]; ok && r.Partition >= 0 && r.Offset < next {
 				continue
 			}
-			keep = append(keep, rows[i])
+			keep = append(keep, r)
 		}
 		if err := s.insert(ctx, tx, keep); err != nil {
 			return err
@@ -447,30 +440,38 @@ ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffs
 	return err
 }
 
-// insert writes the rows (partition, offset, record) in the table's
-// layout: copied for jsonb; for columns, one statement that reads the
-// records as a JSON array server-side.
-func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, rows [][]any) error {
-	if len(rows) == 0 {
+// insert writes the records in the table's layout: copied with their
+// source partition and offset for jsonb; for columns, one statement that
+// reads them as a JSON array server-side.
+func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, recs []Record) error {
+	if len(recs) == 0 {
 		return nil
 	}
 	if s.cfg.layout == postgresJSONB {
+		rows := make([][]any, len(recs))
+		for i, r := range recs {
+			var part, off any
+			if r.Partition >= 0 {
+				part, off = r.Partition, r.Offset
+			}
+			rows[i] = []any{part, off, bytes.TrimSpace(r.Value)}
+		}
 		if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(rows)); err != nil {
 			return s.cfg.scrub("copy into "+s.cfg.tableName, err)
 		}
 		return nil
 	}
 	n := 2
-	for _, r := range rows {
-		n += len(r[2].([]byte)) + 1
+	for _, r := range recs {
+		n += len(r.Value) + 1
 	}
 	arr := make([]byte, 0, n)
 	arr = append(arr, '[')
-	for i, r := range rows {
+	for i, r := range recs {
 		if i > 0 {
 			arr = append(arr, ',')
 		}
-		arr = append(arr, r[2].([]byte)...)
+		arr = append(arr, r.Value...)
 	}
 	arr = append(arr, ']')
 	if _, err := tx.Exec(ctx, s.cfg.insert, string(arr)); err != nil {
