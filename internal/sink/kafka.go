@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -170,13 +169,8 @@ type kafkaSink struct {
 	cfg kafkaConfig
 	cl  *kgo.Client
 
-	// closing is cancelled by Close, ending a Write in progress.
-	closing context.Context
-	cancel  context.CancelFunc
-
-	mu     sync.Mutex
-	closed bool
-	recs   []*kgo.Record // reused between writes
+	guard closeGuard
+	recs  []*kgo.Record // reused between writes
 }
 
 // kafkaTxnSink is the exactly-once kafka sink.
@@ -225,8 +219,7 @@ func openKafka(ctx context.Context, spec Spec, env Env) (Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	closing, cancel := context.WithCancel(context.Background())
-	s := &kafkaSink{cfg: c, cl: cl, closing: closing, cancel: cancel}
+	s := &kafkaSink{cfg: c, cl: cl, guard: newCloseGuard()}
 	if !txn {
 		return s, nil
 	}
@@ -293,22 +286,10 @@ func (s *kafkaSink) records(b *Batch) ([]*kgo.Record, error) {
 	return recs, nil
 }
 
-func (s *kafkaSink) begin(ctx context.Context) (context.Context, func(), error) {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return nil, nil, fmt.Errorf("kafka sink: %w", ErrClosed)
-	}
-	ctx, stop := context.WithCancel(ctx)
-	unhook := context.AfterFunc(s.closing, stop)
-	return ctx, func() { unhook(); stop() }, nil
-}
-
 // Write produces the batch's records and waits until every one is
 // acknowledged by all in-sync replicas.
 func (s *kafkaSink) Write(ctx context.Context, b *Batch) error {
-	ctx, done, err := s.begin(ctx)
+	ctx, done, err := s.guard.begin(ctx, "kafka")
 	if err != nil {
 		return err
 	}
@@ -327,7 +308,7 @@ func (s *kafkaSink) Write(ctx context.Context, b *Batch) error {
 // transaction: a reader with isolation.level=read_committed sees the
 // batch's records if and only if the offsets after it are committed.
 func (s *kafkaTxnSink) Write(ctx context.Context, b *Batch) error {
-	ctx, done, err := s.begin(ctx)
+	ctx, done, err := s.guard.begin(ctx, "kafka")
 	if err != nil {
 		return err
 	}
@@ -470,15 +451,9 @@ func (s *kafkaSink) error(what string, err error) error {
 // Close ends a Write in progress and closes the client. A transaction it
 // leaves open is aborted by the next instance of the task (which takes
 // over the transactional id) or by the broker after transactionTimeout.
-func (s *kafkaSink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
+func (s *kafkaSink) Close(context.Context) error {
+	if s.guard.close() {
+		s.cl.Close()
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.cl.Close()
 	return nil
 }

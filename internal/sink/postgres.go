@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,12 +42,7 @@ type postgresSink struct {
 	cfg  postgresConfig
 	pool *pgxpool.Pool
 
-	// closing is cancelled by Close, ending a Write in progress.
-	closing context.Context
-	cancel  context.CancelFunc
-
-	mu     sync.Mutex
-	closed bool
+	guard closeGuard
 }
 
 var (
@@ -277,8 +271,7 @@ func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (job, partition))`); err != nil {
 		return fail(c.scrub("create table "+postgresOffsetsTable, err))
 	}
-	closing, cancel := context.WithCancel(context.Background())
-	return &postgresSink{cfg: c, pool: pool, closing: closing, cancel: cancel}, nil
+	return &postgresSink{cfg: c, pool: pool, guard: newCloseGuard()}, nil
 }
 
 // scrub turns a driver error into one that names what failed and never
@@ -361,12 +354,11 @@ const postgresNDJSON = "application/x-ndjson"
 // A batch whose offsets are all stored already (a retry of a batch that
 // was committed, its acknowledgement lost) is not inserted again.
 func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return fmt.Errorf("postgres sink: %w", ErrClosed)
+	ctx, done, err := s.guard.begin(ctx, "postgres")
+	if err != nil {
+		return err
 	}
+	defer done()
 	if mt, _, err := mime.ParseMediaType(b.ContentType); err != nil || mt != postgresNDJSON {
 		return Permanent(fmt.Errorf("postgres sink: records are %q, but the sink takes only the JSON format (%s, one object per record)", b.ContentType, postgresNDJSON))
 	}
@@ -376,12 +368,7 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		}
 	}
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	unhook := context.AfterFunc(s.closing, stop)
-	defer unhook()
-
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// One writer per job key at a time, across sink instances (a task
 		// that lost its partitions and one that took them over).
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "sluice_sink_offsets/"+s.cfg.jobKey); err != nil {
@@ -431,10 +418,7 @@ ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffs
 	if !errors.As(err, &pe) {
 		err = s.cfg.scrub("write batch "+b.ID, err)
 	}
-	s.mu.Lock()
-	closed = s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.guard.isClosed() {
 		return fmt.Errorf("%w (%w)", err, ErrClosed)
 	}
 	return err
@@ -501,11 +485,8 @@ func (s *postgresSink) stored(ctx context.Context, q interface {
 
 // StoredOffsets returns the offsets stored for the sink's job key.
 func (s *postgresSink) StoredOffsets(ctx context.Context) (map[int32]int64, error) {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return nil, fmt.Errorf("postgres sink: %w", ErrClosed)
+	if s.guard.isClosed() {
+		return nil, closedError("postgres")
 	}
 	return s.stored(ctx, s.pool)
 }
@@ -513,14 +494,8 @@ func (s *postgresSink) StoredOffsets(ctx context.Context) (map[int32]int64, erro
 // Close ends a Write in progress (its transaction rolls back) and closes
 // the connections.
 func (s *postgresSink) Close(context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
+	if s.guard.close() {
+		s.pool.Close()
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.pool.Close()
 	return nil
 }
