@@ -132,7 +132,7 @@ func TestConfigErrors(t *testing.T) {
 		msg    string
 	}{
 		{"no type", sink.Spec{}, []string{"type"}, "required"},
-		{"unknown type", sink.Spec{Type: "carrier-pigeon"}, []string{"type"}, `unknown sink type "carrier-pigeon" (one of discard, file`},
+		{"unknown type", sink.Spec{Type: "carrier-pigeon"}, []string{"type"}, `unknown sink type "carrier-pigeon" (one of bigquery, discard, file`},
 		{"no path", sink.Spec{Type: "file"}, []string{"path"}, "required"},
 		{"empty path", fileSpec(""), []string{"path"}, "required"},
 		{"path not a string", fileSpec(json.Number("1")), []string{"path"}, "must be a string"},
