@@ -1295,3 +1295,41 @@ func BenchmarkBigQueryEncode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/row")
 }
+
+// TestBigQueryNestedCollections: arrays of arrays (to a REPEATED STRING
+// column, each inner array as JSON text), maps of arrays (to entries whose
+// value is REPEATED), arrays of records with arrays inside.
+func TestBigQueryNestedCollections(t *testing.T) {
+	arrOfArr := &sql.Type{Kind: sql.Array, Elem: &sql.Type{Kind: sql.Array, Elem: sql.TypeBigInt}}
+	mapOfArr := &sql.Type{Kind: sql.Map, Elem: &sql.Type{Kind: sql.Array, Elem: sql.TypeDouble}}
+	recs := &sql.Type{Kind: sql.Array, Elem: &sql.Type{Kind: sql.Record, Fields: []sql.Field{
+		{Name: "n", Type: sql.TypeVarchar}, {Name: "tags", Type: &sql.Type{Kind: sql.Array, Elem: sql.TypeVarchar}}}}}
+	out := sink.Output{Format: "json", ContentType: "application/x-ndjson", Columns: []sql.OutputColumn{
+		{Name: "aa", Type: arrOfArr}, {Name: "ma", Type: mapOfArr}, {Name: "rs", Type: recs}}}
+	S := storagepb.TableFieldSchema_STRING
+	f := newBQFake()
+	f.addTable(bqTablePath,
+		bqCol("aa", S, bqRepeated),
+		bqCol("ma", storagepb.TableFieldSchema_STRUCT, bqRepeated, bqCol("key", S, bqNullable), bqCol("value", storagepb.TableFieldSchema_DOUBLE, bqRepeated)),
+		bqCol("rs", storagepb.TableFieldSchema_STRUCT, bqRepeated, bqCol("n", S, bqNullable), bqCol("tags", S, bqRepeated)))
+	s := bqOpen(t, startBQServer(t, f), out)
+	err := s.Write(t.Context(), &sink.Batch{ID: "j/0/0+2", ContentType: "application/x-ndjson", Records: []sink.Record{
+		{Value: []byte(`{"aa":[[1,2],[]],"ma":{"x":[1.5,-0],"y":[],"z":null},"rs":[{"n":"a","tags":["p","q"]},{"n":null,"tags":null}]}` + "\n")},
+		{Value: []byte(`{"aa":null,"ma":null,"rs":null}` + "\n"), Offset: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bqCompare(t, f.rows(bqTablePath), []map[string]any{
+		{
+			"aa": []any{"[1,2]", "[]"},
+			"ma": []any{
+				map[string]any{"key": "x", "value": []any{1.5, math.Copysign(0, -1)}},
+				map[string]any{"key": "y", "value": []any{}},
+				map[string]any{"key": "z", "value": []any{}},
+			},
+			"rs": []any{map[string]any{"n": "a", "tags": []any{"p", "q"}}, map[string]any{"n": nil, "tags": []any{}}},
+		},
+		{"aa": []any{}, "ma": []any{}, "rs": []any{}},
+	})
+}
