@@ -38,7 +38,7 @@ type Spec struct {
 	FormatOptions     *FormatOptions    `json:"formatOptions,omitempty" doc:"Options of the output format."`
 	Sink              sink.Spec         `json:"sink" doc:"Where results go: an object with type (file, discard) and that sink's settings, e.g. {\"type\": \"file\", \"path\": \"/var/sluice/out.ndjson\"}."`
 	StartFrom         string            `json:"startFrom,omitempty" doc:"Where a new job starts: earliest (default), latest, or an RFC 3339 time."`
-	DeliveryGuarantee string            `json:"deliveryGuarantee,omitempty" doc:"at-least-once (default) or exactly-once, which the kafka, postgres, storage and bigquery sinks support (see docs/sinks.md)."`
+	DeliveryGuarantee string            `json:"deliveryGuarantee,omitempty" doc:"at-least-once (default) or exactly-once, which the kafka, postgres and storage sinks support (see docs/sinks.md)."`
 	Lateness          string            `json:"lateness,omitempty" doc:"Allowed lateness of a windowed aggregation, e.g. '5 seconds' (the default) or '1 minute'."`
 	Labels            map[string]string `json:"labels,omitempty" doc:"Free-form labels, up to 32."`
 }
