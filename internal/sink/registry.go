@@ -129,6 +129,18 @@ func Types() []string {
 	return out
 }
 
+// ExactlyOnceTypes lists the registered types that can deliver exactly
+// once, sorted.
+func ExactlyOnceTypes() []string {
+	var out []string
+	for _, name := range Types() {
+		if SupportsExactlyOnce(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // SupportsExactlyOnce reports whether the named type can deliver exactly
 // once (false for an unknown type).
 func SupportsExactlyOnce(name string) bool {

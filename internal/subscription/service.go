@@ -121,7 +121,7 @@ func (s *Service) Validate(ctx context.Context, spec *Spec) (Checked, error) {
 	case AtLeastOnce:
 	case ExactlyOnce:
 		if !sink.SupportsExactlyOnce(spec.Sink.Type) {
-			return c, invalid("body.deliveryGuarantee", "exactly-once needs a sink that stores offsets with its writes or writes idempotently (kafka, postgres, storage); %s does not (use at-least-once)", spec.Sink.Type)
+			return c, invalid("body.deliveryGuarantee", "exactly-once needs a sink that stores offsets with its writes (%s); %s does not (use at-least-once)", strings.Join(sink.ExactlyOnceTypes(), ", "), spec.Sink.Type)
 		}
 	default:
 		return c, invalid("body.deliveryGuarantee", "%q: want at-least-once or exactly-once", spec.DeliveryGuarantee)
