@@ -31,6 +31,7 @@ import (
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
+	"google.golang.org/api/googleapi"
 )
 
 // storageDialTimeout bounds connecting to an object store.
@@ -301,11 +302,25 @@ func (b *storageBucket) list(ctx context.Context, prefix string, limit int) ([]s
 func (b *storageBucket) close() error { return b.b.Close() }
 
 // storagePermanent reports errors of the store that a retry cannot fix:
-// no such bucket, access denied, a request the store refuses.
+// no such bucket, access denied, a request the store refuses (an HTTP 4xx
+// other than a timeout, a conflict or throttling).
 func storagePermanent(err error) bool {
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound, gcerrors.PermissionDenied, gcerrors.InvalidArgument, gcerrors.FailedPrecondition:
 		return true
 	}
-	return false
+	status := 0
+	var withStatus interface{ HTTPStatusCode() int } // S3 (smithy-go)
+	var az *azcore.ResponseError
+	var gcs *googleapi.Error
+	switch {
+	case errors.As(err, &withStatus):
+		status = withStatus.HTTPStatusCode()
+	case errors.As(err, &az):
+		status = az.StatusCode
+	case errors.As(err, &gcs):
+		status = gcs.Code
+	}
+	return status >= 400 && status < 500 && status != http.StatusRequestTimeout &&
+		status != http.StatusConflict && status != http.StatusTooManyRequests
 }

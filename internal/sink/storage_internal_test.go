@@ -70,13 +70,13 @@ func stRow(id int64) []sql.Value {
 // stFixture writes records of one output format to file buckets in a
 // temporary directory.
 type stFixture struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	enc format.Encoder
 	env Env
 }
 
-func newStFixture(t *testing.T, formatName string) *stFixture {
+func newStFixture(t testing.TB, formatName string) *stFixture {
 	t.Helper()
 	enc, err := format.New(formatName, stCols)
 	if err != nil {
@@ -240,7 +240,7 @@ func (f *stFixture) rows() []stRead {
 }
 
 // decodeObject reads one object by its extension.
-func decodeObject(t *testing.T, key string, data []byte) []stRead {
+func decodeObject(t testing.TB, key string, data []byte) []stRead {
 	t.Helper()
 	name := path.Base(key)
 	switch {
@@ -346,7 +346,7 @@ func unwrapAvro(v any) any {
 
 // readParquet returns the rows of a Parquet file, checking each against
 // stRow and the schema against the documented mapping.
-func readParquet(t *testing.T, key string, data []byte) []parquet.Row {
+func readParquet(t testing.TB, key string, data []byte) []parquet.Row {
 	t.Helper()
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -1143,5 +1143,38 @@ func TestStorageParquetRejectsBadRecord(t *testing.T) {
 	err := s.Write(context.Background(), b)
 	if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "column id") || !strings.Contains(err.Error(), "offset 1") {
 		t.Fatalf("Write: %v, want a permanent error naming the record and column", err)
+	}
+}
+
+// jsonString undoes escapes exactly as encoding/json does.
+func TestStorageJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `a"b\c/d`, "tab\tnl\ncr\rbs\bff\f", "\u2028\u2029 é 😀 \x01 \x7f",
+		string([]byte{0xff, 'x'}), `\u00e9`, "<>&"} {
+		raw, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, _, ok := jsonString(raw, nil)
+		if !ok || string(got) != want {
+			t.Errorf("%s: %q %v, want %q", raw, got, ok, want)
+		}
+	}
+	for _, raw := range []string{`"\ud83d\ude00"`, `"\ud83d x"`, `"\u0041\u00E9"`, `"\/"`} {
+		var want string
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, ok := jsonString([]byte(raw), nil); !ok || string(got) != want {
+			t.Errorf("%s: %q %v, want %q", raw, got, ok, want)
+		}
+	}
+	for _, raw := range []string{`"\x"`, `"\u12"`, `"abc\"`, `abc`, `"`} {
+		if got, _, ok := jsonString([]byte(raw), nil); ok {
+			t.Errorf("%s: %q accepted", raw, got)
+		}
 	}
 }

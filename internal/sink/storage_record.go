@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/twmb/avro"
@@ -99,16 +100,87 @@ func jsonString(raw, scratch []byte) (text, scratchOut []byte, ok bool) {
 		return nil, scratch, false
 	}
 	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	i := bytes.IndexByte(body, '\\')
+	if i < 0 {
 		return body, scratch, true
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, scratch, false
-	}
 	start := len(scratch)
-	scratch = append(scratch, s...)
+	scratch = append(scratch, body[:i]...)
+	for i < len(body) {
+		c := body[i]
+		if c != '\\' {
+			scratch = append(scratch, c)
+			i++
+			continue
+		}
+		if i+1 >= len(body) {
+			return nil, scratch[:start], false
+		}
+		switch e := body[i+1]; e {
+		case '"', '\\', '/':
+			scratch = append(scratch, e)
+		case 'b':
+			scratch = append(scratch, '\b')
+		case 'f':
+			scratch = append(scratch, '\f')
+		case 'n':
+			scratch = append(scratch, '\n')
+		case 'r':
+			scratch = append(scratch, '\r')
+		case 't':
+			scratch = append(scratch, '\t')
+		case 'u':
+			r, n := jsonRune(body[i:])
+			if n == 0 {
+				return nil, scratch[:start], false
+			}
+			scratch = utf8.AppendRune(scratch, r)
+			i += n
+			continue
+		default:
+			return nil, scratch[:start], false
+		}
+		i += 2
+	}
 	return scratch[start:len(scratch):len(scratch)], scratch, true
+}
+
+// jsonRune decodes \uXXXX at the start of b (a surrogate pair as one
+// rune; a lone surrogate as U+FFFD, as encoding/json does) and returns it
+// and the bytes it took, 0 if b does not start with one.
+func jsonRune(b []byte) (rune, int) {
+	hex4 := func(b []byte) (rune, bool) {
+		if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range b[2:6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	r, ok := hex4(b)
+	if !ok {
+		return 0, 0
+	}
+	if utf16.IsSurrogate(r) {
+		if r2, ok := hex4(b[6:]); ok {
+			if p := utf16.DecodeRune(r, r2); p != utf8.RuneError {
+				return p, 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return r, 6
 }
 
 // storageTimeReader reads a record's event time: the timeColumn value.
