@@ -351,8 +351,8 @@ func ctxErr(err error) error {
 const postgresNDJSON = "application/x-ndjson"
 
 // Write copies the batch's rows and stores its offsets in one transaction.
-// A batch whose offsets are all stored already (a retry of a batch that
-// was committed, its acknowledgement lost) is not inserted again.
+// Records below the stored offset of their partition (a retry of a batch
+// that was committed, its acknowledgement lost) are not inserted again.
 func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 	ctx, done, err := s.guard.begin(ctx, "postgres")
 	if err != nil {
@@ -378,20 +378,13 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		if err != nil {
 			return err
 		}
-		if len(b.Offsets) > 0 {
-			done := true
-			for p, off := range b.Offsets {
-				if got, ok := stored[p]; !ok || got < off {
-					done = false
-					break
-				}
-			}
-			if done {
-				return nil // committed before: nothing to do
-			}
-		}
 		// Records of partitions whose stored offset is past them were
-		// written by a committed batch already.
+		// written by a committed batch already (this one, retried after
+		// its acknowledgement was lost, or one before a restart).
+		// Aggregation results have no offset: they are always written,
+		// whatever offsets their batch carries (the runtime holds them
+		// back while windows are open, so they often repeat the stored
+		// ones).
 		keep := make([]Record, 0, len(b.Records))
 		for _, r := range b.Records {
 			if next, ok := stored[r.Partition]; ok && r.Partition >= 0 && r.Offset < next {

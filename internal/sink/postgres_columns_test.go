@@ -3,6 +3,7 @@ package sink_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,20 @@ FROM pg_attribute WHERE attrelid = 'typed'::regclass AND attnum > 0`).Scan(&type
 	}
 }
 
+// pgStrings runs a query of one text column and returns its rows.
+func pgStrings(t *testing.T, c *pgx.Conn, query string, args ...any) []string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return got
+}
+
 // TestPostgresUpsert: with key, the last row of a key wins, within a batch
 // and across batches; a mapped column takes its value.
 func TestPostgresUpsert(t *testing.T) {
@@ -181,6 +196,65 @@ func TestPostgresColumnsRefused(t *testing.T) {
 			ces := sink.ConfigErrors(err)
 			if len(ces) != 1 || ces[0].Field != c.field || !strings.Contains(ces[0].Message, c.msg) {
 				t.Fatalf("got %v, want one %s error with %q", err, c.field, c.msg)
+			}
+		})
+	}
+}
+
+// TestPostgresAggregationResults: aggregation results (partition -1, no
+// offset) are written whatever offsets their batch carries — the runtime
+// holds a batch's offsets back while windows are open, so they often
+// repeat the stored ones — and, having no offset to recognise them by,
+// again when their batch is replayed: twice with plain inserts, once
+// with a key of the window and group columns.
+func TestPostgresAggregationResults(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.PostgresDSN(t)
+	c := pgConn(t, dsn)
+	env := pgEnv
+	env.Output = pgOutput(t, col("window_start", sql.Timestamp), col("src_ip", sql.Varchar), col("n", sql.BigInt))
+	agg := func(recs ...string) *sink.Batch {
+		b := &sink.Batch{ID: "j/agg", ContentType: "application/x-ndjson", Offsets: map[int32]int64{0: 5, 1: 3}}
+		for _, r := range recs {
+			b.Records = append(b.Records, sink.Record{Value: []byte(r), Partition: -1, Offset: -1})
+		}
+		return b
+	}
+	for _, key := range []any{nil, []any{"window_start", "src_ip"}} {
+		t.Run(fmt.Sprintf("key %v", key), func(t *testing.T) {
+			table := "agg_insert"
+			settings := map[string]any{"dsn": dsn, "createTable": true}
+			if key != nil {
+				table = "agg_upsert"
+				settings["key"] = key
+			}
+			settings["table"], settings["jobKey"] = table, table
+			s, err := sink.Open(ctx, sink.Spec{Type: "postgres", Settings: settings}, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close(ctx)
+			// The offsets stored by a batch while the window was open...
+			if err := s.Write(ctx, agg()); err != nil {
+				t.Fatal(err)
+			}
+			// ...are those of the batch that emits it: its rows are written.
+			w := agg(`{"window_start":"2026-11-26T15:00:00Z","src_ip":"10.0.0.1","n":3}`, `{"window_start":"2026-11-26T15:00:00Z","src_ip":"10.0.0.2","n":4}`)
+			if err := s.Write(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(ctx, w); err != nil { // replayed
+				t.Fatal(err)
+			}
+			want := "10.0.0.1:3,10.0.0.1:3,10.0.0.2:4,10.0.0.2:4"
+			if key != nil {
+				want = "10.0.0.1:3,10.0.0.2:4"
+			}
+			if got := strings.Join(pgStrings(t, c, `SELECT src_ip || ':' || n FROM `+table+` ORDER BY 1`), ","); got != want {
+				t.Fatalf("rows %s, want %s", got, want)
+			}
+			if got := pgOffsets(t, c, table); !maps.Equal(got, map[int32]int64{0: 5, 1: 3}) {
+				t.Fatalf("offsets %v", got)
 			}
 		})
 	}
