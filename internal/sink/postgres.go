@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net"
 	"regexp"
@@ -35,12 +36,18 @@ const postgresConnectTimeout = 10 * time.Second
 var postgresIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
 
 // postgresSink is the "postgres" sink: each batch's NDJSON records are
-// copied into a table as jsonb rows, and the batch's offsets upserted into
+// COPYed into a table, a column per result column (postgres_columns.go)
+// or whole as jsonb rows, and the batch's offsets upserted into
 // sluice_sink_offsets, in one transaction. The runtime resumes from the
 // stored offsets (OffsetStore), so delivery is exactly-once.
 type postgresSink struct {
 	cfg  postgresConfig
 	pool *pgxpool.Pool
+	// prelude starts each batch's transaction: the job key's lock, and
+	// the staging table when the columns layout needs one.
+	prelude string
+	// cols writes the columns layout; nil for jsonb.
+	cols *pgColumnsWriter
 
 	guard closeGuard
 }
@@ -60,11 +67,10 @@ type postgresConfig struct {
 	pool        *pgxpool.Config
 
 	// layout is postgresColumns or postgresJSONB; cols and keys are the
-	// columns layout's, insert its statement.
+	// columns layout's.
 	layout string
 	cols   []pgColumn
 	keys   []string
-	insert string
 }
 
 func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
@@ -86,6 +92,17 @@ func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
 			pc.MinConns = 0
 			pc.ConnConfig.ConnectTimeout = postgresConnectTimeout
 			pc.ConnConfig.DialFunc = postgresDial(env)
+			// Sluice's times are UTC: casting them into a timestamp
+			// without time zone, a date or a time keeps their UTC wall
+			// clock, whatever the server's default (a timezone in the
+			// DSN wins).
+			tz := false
+			for k, v := range pc.ConnConfig.RuntimeParams {
+				tz = tz || strings.EqualFold(k, "timezone") || strings.EqualFold(k, "options") && strings.Contains(strings.ToLower(v), "timezone")
+			}
+			if !tz {
+				pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+			}
 			c.pool = pc
 		}
 	}
@@ -123,9 +140,6 @@ func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
 	switch c.layout {
 	case postgresColumns:
 		c.cols, c.keys = parseColumnLayout(s, env.Output)
-		if c.table != nil && len(c.cols) > 0 {
-			c.insert = c.insertSQL()
-		}
 	case postgresJSONB:
 		for _, name := range []string{"columns", "key"} {
 			if _, ok := s.get(name); ok {
@@ -176,30 +190,41 @@ func postgresConnect(ctx context.Context, c postgresConfig) (*pgxpool.Pool, erro
 }
 
 // checkTable reports whether the table exists and, if it does, that it
-// takes the rows the sink writes.
-func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (exists bool, err error) {
+// takes the rows the sink writes, and whether the columns layout may
+// COPY straight into it; it returns c with the result columns matched to
+// the table's (resolveColumns).
+func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (_ postgresConfig, exists, direct bool, err error) {
 	var reg *string
 	if err := pool.QueryRow(ctx, "SELECT to_regclass($1)::text", c.table.Sanitize()).Scan(&reg); err != nil {
-		return false, c.scrub("look up table "+c.tableName, err)
+		return c, false, false, c.scrub("look up table "+c.tableName, err)
 	}
 	if reg == nil {
-		return false, nil
+		return c, false, false, nil
 	}
 	if c.layout == postgresColumns {
-		return true, c.checkColumnsTable(ctx, pool)
+		if c, err = c.resolveColumns(ctx, pool); err != nil {
+			return c, true, false, err
+		}
+		direct, err := c.checkColumnsTable(ctx, pool)
+		return c, true, direct, err
 	}
+	return c, true, false, c.checkJSONBTable(ctx, pool)
+}
+
+// checkJSONBTable checks an existing table of the jsonb layout.
+func (c postgresConfig) checkJSONBTable(ctx context.Context, pool *pgxpool.Pool) error {
 	rows, err := pool.Query(ctx, `SELECT source_partition, source_offset, "row" FROM `+c.table.Sanitize()+` LIMIT 0`)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "42703" { // undefined_column
-			return true, &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s lacks a column the sink writes (%s): it needs source_partition int, source_offset bigint and row jsonb", c.tableName, pe.Message)}
+			return &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("table %s lacks a column the sink writes (%s): it needs source_partition int, source_offset bigint and row jsonb", c.tableName, pe.Message)}
 		}
-		return true, c.scrub("check table "+c.tableName, err)
+		return c.scrub("check table "+c.tableName, err)
 	}
 	fds := rows.FieldDescriptions()
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return true, c.scrub("check table "+c.tableName, err)
+		return c.scrub("check table "+c.tableName, err)
 	}
 	bad := func(col, want string) error {
 		return &ConfigError{Type: "postgres", Field: "table", Message: fmt.Sprintf("column %s of table %s must be %s", col, c.tableName, want)}
@@ -207,15 +232,15 @@ func (c postgresConfig) checkTable(ctx context.Context, pool *pgxpool.Pool) (exi
 	switch fds[0].DataTypeOID {
 	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
 	default:
-		return true, bad("source_partition", "an integer (int)")
+		return bad("source_partition", "an integer (int)")
 	}
 	if fds[1].DataTypeOID != pgtype.Int8OID {
-		return true, bad("source_offset", "bigint")
+		return bad("source_offset", "bigint")
 	}
 	if fds[2].DataTypeOID != pgtype.JSONBOID && fds[2].DataTypeOID != pgtype.JSONOID {
-		return true, bad("row", "jsonb (or json)")
+		return bad("row", "jsonb (or json)")
 	}
-	return true, nil
+	return nil
 }
 
 func probePostgres(ctx context.Context, spec Spec, env Env) error {
@@ -228,7 +253,7 @@ func probePostgres(ctx context.Context, spec Spec, env Env) error {
 		return err
 	}
 	defer pool.Close()
-	exists, err := c.checkTable(ctx, pool)
+	_, exists, _, err := c.checkTable(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -251,7 +276,7 @@ func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
 		pool.Close()
 		return nil, err
 	}
-	exists, err := c.checkTable(ctx, pool)
+	c, exists, direct, err := c.checkTable(ctx, pool)
 	if err != nil {
 		return fail(err)
 	}
@@ -267,12 +292,29 @@ func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
 		if err != nil {
 			return fail(err)
 		}
+		// Check what is there now: another sink may have created the
+		// table first.
+		if c, _, direct, err = c.checkTable(ctx, pool); err != nil {
+			return fail(err)
+		}
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (job, partition))`); err != nil {
 		return fail(c.scrub("create table "+postgresOffsetsTable, err))
 	}
-	return &postgresSink{cfg: c, pool: pool, guard: newCloseGuard()}, nil
+	s := &postgresSink{cfg: c, pool: pool, guard: newCloseGuard(),
+		prelude: "SELECT pg_advisory_xact_lock(hashtextextended(" + pgLiteral(postgresLockPrefix+c.jobKey) + ", 0))"}
+	if c.layout == postgresColumns {
+		s.cols = c.newColumnsWriter(direct)
+		if s.cols.stageDDL != "" {
+			s.prelude += "; " + s.cols.stageDDL
+		}
+	}
+	return s, nil
 }
+
+// postgresLockPrefix starts the text whose hash is the advisory lock a
+// batch's transaction takes for its job key.
+const postgresLockPrefix = "sluice_sink_offsets/"
 
 // scrub turns a driver error into one that names what failed and never
 // quotes the connection string (a secret): connect errors are reduced to
@@ -303,6 +345,10 @@ func (c postgresConfig) scrub(what string, err error) error {
 		}
 	}
 	msg := strings.Join(lines, "; ")
+	if pe != nil && strings.HasPrefix(pe.Where, "COPY ") {
+		// Which row and column of the batch PostgreSQL refused.
+		msg += " (" + pe.Where + ")"
+	}
 	if c.dsn != "" {
 		msg = strings.ReplaceAll(msg, c.dsn, Redacted)
 	}
@@ -367,11 +413,15 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 			return Permanent(fmt.Errorf("postgres sink: record %d of batch %s is not a JSON object", i, b.ID))
 		}
 	}
-
+	parts := make([]int32, 0, len(b.Offsets))
+	offs := make([]int64, 0, len(b.Offsets))
+	for _, p := range slices.Sorted(maps.Keys(b.Offsets)) {
+		parts, offs = append(parts, p), append(offs, b.Offsets[p])
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// One writer per job key at a time, across sink instances (a task
 		// that lost its partitions and one that took them over).
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "sluice_sink_offsets/"+s.cfg.jobKey); err != nil {
+		if _, err := tx.Exec(ctx, s.prelude); err != nil {
 			return s.cfg.scrub("lock offsets", err)
 		}
 		stored, err := s.stored(ctx, tx)
@@ -381,24 +431,31 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		// Records of partitions whose stored offset is past them were
 		// written by a committed batch already (this one, retried after
 		// its acknowledgement was lost, or one before a restart).
-		// Aggregation results have no offset: they are always written,
-		// whatever offsets their batch carries (the runtime holds them
-		// back while windows are open, so they often repeat the stored
-		// ones).
-		keep := make([]Record, 0, len(b.Records))
-		for _, r := range b.Records {
-			if next, ok := stored[r.Partition]; ok && r.Partition >= 0 && r.Offset < next {
-				continue
-			}
-			keep = append(keep, r)
+		// Aggregation results have no offset: they are always written.
+		covered := func(r Record) bool {
+			next, ok := stored[r.Partition]
+			return ok && r.Partition >= 0 && r.Offset < next
 		}
-		if err := s.insert(ctx, tx, keep); err != nil {
+		keep := b.Records
+		for i, r := range b.Records {
+			if covered(r) {
+				keep = slices.Clone(b.Records[:i])
+				for _, r := range b.Records[i+1:] {
+					if !covered(r) {
+						keep = append(keep, r)
+					}
+				}
+				break
+			}
+		}
+		if err := s.insert(ctx, tx, keep, b.ID); err != nil {
 			return err
 		}
-		for p, off := range b.Offsets {
-			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` (job, partition, next_offset) VALUES ($1, $2, $3)
+		if len(parts) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` (job, partition, next_offset)
+SELECT $1, p, o FROM unnest($2::int[], $3::bigint[]) AS u(p, o)
 ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffsetsTable+`.next_offset, EXCLUDED.next_offset)`,
-				s.cfg.jobKey, p, off); err != nil {
+				s.cfg.jobKey, parts, offs); err != nil {
 				return s.cfg.scrub("store offsets", err)
 			}
 		}
@@ -408,7 +465,7 @@ ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffs
 		return nil
 	}
 	var pe *postgresError
-	if !errors.As(err, &pe) {
+	if !errors.As(err, &pe) && !IsPermanent(err) {
 		err = s.cfg.scrub("write batch "+b.ID, err)
 	}
 	if s.guard.isClosed() {
@@ -418,41 +475,25 @@ ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffs
 }
 
 // insert writes the records in the table's layout: copied with their
-// source partition and offset for jsonb; for columns, one statement that
-// reads them as a JSON array server-side.
-func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, recs []Record) error {
+// source partition and offset for jsonb; for columns, converted to COPY
+// text and copied into the table or its staging table.
+func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, recs []Record, batchID string) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if s.cfg.layout == postgresJSONB {
-		rows := make([][]any, len(recs))
-		for i, r := range recs {
-			var part, off any
-			if r.Partition >= 0 {
-				part, off = r.Partition, r.Offset
-			}
-			rows[i] = []any{part, off, bytes.TrimSpace(r.Value)}
-		}
-		if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(rows)); err != nil {
-			return s.cfg.scrub("copy into "+s.cfg.tableName, err)
-		}
-		return nil
+	if s.cols != nil {
+		return s.cols.write(ctx, s.cfg, tx, recs, batchID)
 	}
-	n := 2
-	for _, r := range recs {
-		n += len(r.Value) + 1
-	}
-	arr := make([]byte, 0, n)
-	arr = append(arr, '[')
+	rows := make([][]any, len(recs))
 	for i, r := range recs {
-		if i > 0 {
-			arr = append(arr, ',')
+		var part, off any
+		if r.Partition >= 0 {
+			part, off = r.Partition, r.Offset
 		}
-		arr = append(arr, r.Value...)
+		rows[i] = []any{part, off, bytes.TrimSpace(r.Value)}
 	}
-	arr = append(arr, ']')
-	if _, err := tx.Exec(ctx, s.cfg.insert, string(arr)); err != nil {
-		return s.cfg.scrub("insert into "+s.cfg.tableName, err)
+	if _, err := tx.CopyFrom(ctx, s.cfg.table, []string{"source_partition", "source_offset", "row"}, pgx.CopyFromRows(rows)); err != nil {
+		return s.cfg.scrub("copy into "+s.cfg.tableName, err)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func pgOpen(t *testing.T, spec sink.Spec) sink.Sink {
 	return s
 }
 
-func pgConn(t *testing.T, dsn string) *pgx.Conn {
+func pgConn(t testing.TB, dsn string) *pgx.Conn {
 	t.Helper()
 	c, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
