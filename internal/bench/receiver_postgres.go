@@ -2,8 +2,8 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
-
 	"os"
 	"strings"
 	"time"
@@ -17,16 +17,27 @@ import (
 // scenario writes to.
 const PostgresVar = "SLUICE_BENCH_POSTGRES"
 
+// testPostgresVar is the server scripts/test starts for the tests
+// (testenv.PostgresVar): sink-postgres writes there when PostgresVar is
+// not set, so that the scenario runs under scripts/test.
+const testPostgresVar = "SLUICE_TEST_POSTGRES"
+
 // postgresReceiver returns a postgres sink spec writing into a fresh table
-// of the server PostgresVar names (columns layout, plain inserts); stop
-// drops the table and the offsets the run stored.
+// of the server PostgresVar (or else testPostgresVar) names: columns
+// layout, created from the result columns, plain inserts by COPY,
+// exactly-once as the sink always is. stop drops the table and the
+// offsets the run stored.
 func postgresReceiver() (sink.Spec, sink.Env, func(), error) {
 	dsn := strings.TrimSpace(os.Getenv(PostgresVar))
 	if dsn == "" {
-		return sink.Spec{}, sink.Env{}, nil, errors.New("sink-postgres needs a PostgreSQL server: set " + PostgresVar +
-			"=postgres://user:password@host:port/db (scripts/lib/postgres.sh starts one: source it and run pg_start DIR)")
+		dsn = strings.TrimSpace(os.Getenv(testPostgresVar))
 	}
-	table := "sluice_bench_" + time.Now().Format("20060102_150405")
+	if dsn == "" {
+		return sink.Spec{}, sink.Env{}, nil, errors.New("sink-postgres needs a PostgreSQL server: set " + PostgresVar +
+			"=postgres://user:password@host:port/db, or run it under scripts/test, which starts one (so does pg_start DIR of scripts/lib/postgres.sh)")
+	}
+	// A table of its own even for runs started in the same second.
+	table := "sluice_bench_" + time.Now().UTC().Format("20060102_150405") + "_" + strings.ToLower(rand.Text()[:6])
 	job := "bench-sink-postgres-" + table
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
