@@ -177,6 +177,14 @@ var scenarios = []Scenario{
 		},
 	},
 	{
+		Name:           "sink-storage-parquet",
+		Doc:            "firewall records in memory → SELECT * as JSON → the storage sink writing Parquet objects (exactly-once rolls) to a file:// bucket in a temporary directory",
+		DefaultRecords: 1_000_000,
+		Run: func(ctx context.Context, cfg Config) (Result, error) {
+			return runMemory(ctx, cfg, memSpec{name: "sink-storage-parquet", query: QuerySelectAll, source: firewall, receiver: storageReceiver, def: 1_000_000})
+		},
+	},
+	{
 		Name:           "tumble-agg",
 		Doc:            "firewall records in memory, 1 ms apart → 1-minute TUMBLE GROUP BY src_ip, COUNT(*), SUM(bytes_sent) → JSON → discard",
 		DefaultRecords: 2_000_000,
