@@ -19,10 +19,10 @@
 #
 # It runs `weed mini` (master, volume server, filer and S3 gateway in one
 # process; WebDAV, the admin UI, Iceberg and Lance off) listening on
-# 127.0.0.1 only, on ten consecutive free ports from 58300 up, with its data
-# in STATE_DIR/data and one static S3 identity (STATE_DIR/s3.json) allowed
-# everything. The bucket SLUICE_TEST_S3_BUCKET is created at start. It
-# exports:
+# 127.0.0.1 only, on ten consecutive free ports from 28300 up, with its data
+# in STATE_DIR/data (emptied at every start) and one static S3 identity
+# (STATE_DIR/s3.json) allowed everything. The bucket SLUICE_TEST_S3_BUCKET
+# is created at start. It exports:
 #
 #   SLUICE_TEST_S3             the S3 endpoint, http://127.0.0.1:PORT
 #   SLUICE_TEST_S3_ACCESS_KEY  the identity's access key id
@@ -35,7 +35,9 @@
 # anew.
 
 SLUICE_SEAWEEDFS_VERSION=${SLUICE_SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
-SLUICE_SEAWEEDFS_FIRST_PORT=${SLUICE_SEAWEEDFS_FIRST_PORT:-58300}
+# Below Linux's ephemeral range (32768-60999), so that no outgoing
+# connection holds a port weed is to listen on.
+SLUICE_SEAWEEDFS_FIRST_PORT=${SLUICE_SEAWEEDFS_FIRST_PORT:-28300}
 SLUICE_SEAWEEDFS_PORT_TRIES=${SLUICE_SEAWEEDFS_PORT_TRIES:-30}
 
 _seaweedfs_access_key=sluice-test
@@ -123,7 +125,6 @@ seaweedfs_start() {
 	fi
 	seaweedfs_stop "$state" >/dev/null || return 1
 	_seaweedfs_build "$state" || return 1
-	mkdir -p "$state/data"
 	cat >"$state/s3.json" <<-EOF
 		{"identities": [{"name": "sluice-test",
 		  "credentials": [{"accessKey": "$_seaweedfs_access_key", "secretKey": "$_seaweedfs_secret_key"}],
@@ -145,6 +146,12 @@ seaweedfs_start() {
 			continue
 		fi
 		echo "$port" >"$state/ports"
+		# A fresh data directory every start: the master's state is kept
+		# per port, and a volume server that registered with another
+		# master's topology is frozen ("volume growth frozen"). Tests keep
+		# nothing in the store between runs.
+		rm -rf "$state/data"
+		mkdir -p "$state/data"
 		# In its own session, and not our child (the subshell exits): the
 		# test command's signals do not reach it, init reaps it, and
 		# seaweedfs_stop ends it.
@@ -159,9 +166,12 @@ seaweedfs_start() {
 			</dev/null >"$state/weed.log" 2>&1 &
 			echo $! >"$state/weed.pid")
 		pid=$(cat "$state/weed.pid")
+		# Ready when it says so; failed when it exits or logs a fatal
+		# error (glog's F lines), such as a port taken.
 		waited=0
 		while [ "$waited" -lt 600 ] && kill -0 "$pid" 2>/dev/null &&
-			! grep -q 'All enabled components are running' "$state/weed.log"; do
+			! grep -q 'All enabled components are running' "$state/weed.log" &&
+			! grep -q '^F[0-9]' "$state/weed.log"; do
 			sleep 0.1
 			waited=$((waited + 1))
 		done
@@ -171,8 +181,10 @@ seaweedfs_start() {
 			return 0
 		fi
 		# Most likely someone took a port in between: try the next ones.
-		_seaweedfs_log "weed on ports $port-$((port + 9)) did not come up (log: $state/weed.log); trying the next ports"
+		_seaweedfs_log "weed on ports $port-$((port + 9)) did not come up within $((waited / 10))s" \
+			"($(grep -m1 '^F[0-9]' "$state/weed.log" || echo "log: $state/weed.log.failed")); trying the next ports"
 		seaweedfs_stop "$state" >/dev/null || return 1
+		mv "$state/weed.log" "$state/weed.log.failed"
 		port=$((port + 10))
 	done
 	_seaweedfs_log "no free ports from $SLUICE_SEAWEEDFS_FIRST_PORT, or weed does not start; see $state/weed.log"
