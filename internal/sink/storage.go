@@ -57,7 +57,12 @@ type storageSink struct {
 	task   string
 	now    func() time.Time
 
-	closing context.Context // cancelled by Close: ends the age loop's writes
+	// opened is the context the sink was opened with: the job's. When it
+	// ends (the job stopped abruptly) the sink writes nothing more, so
+	// that it cannot write beside the job's next task. closing ends with
+	// it and at Close: it ends the age loop's writes.
+	opened  context.Context
+	closing context.Context
 	cancel  context.CancelFunc
 	bgDone  chan struct{}
 
@@ -163,7 +168,8 @@ func openStorage(ctx context.Context, spec Spec, env Env) (Sink, error) {
 		b.close()
 		return nil, err
 	}
-	s.closing, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.opened = ctx
+	s.closing, s.cancel = context.WithCancel(ctx)
 	go s.ageLoop()
 	s.log.Debug("storage sink opened", "url", c.rawURL, "format", c.format, "compression", c.compression, "job", s.job)
 	return s, nil
@@ -698,9 +704,12 @@ func (s *storageSink) ageLoop() {
 
 // Close writes the open rolls (within ctx, or storageCloseTimeout when
 // ctx has no deadline) and releases the bucket. Rolls it cannot write are
-// not lost: their records are read again after a restart. A roll that
-// must end where a crash cut it, and whose records have not all come, is
-// left to the next run.
+// not lost: their records are read again after a restart. After an abrupt
+// stop — the context the sink was opened with has ended — it writes
+// nothing: the job's next task may be running already, and it reads the
+// open rolls' records again. Writing stops too when that context ends
+// during Close. A roll that must end where a crash cut it, and whose
+// records have not all come, is left to the next run.
 func (s *storageSink) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -709,17 +718,26 @@ func (s *storageSink) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	abrupt := s.opened.Err() != nil
 	s.cancel()
 	<-s.bgDone
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, storageCloseTimeout)
-		defer cancel()
+	var err error
+	if abrupt {
+		s.log.Debug("storage sink: closed after the job stopped abruptly; the open rolls are read again at the restart", "job", s.job)
+	} else {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, storageCloseTimeout)
+			defer cancel()
+		}
+		ctx, stop := context.WithCancel(ctx)
+		defer stop()
+		defer context.AfterFunc(s.opened, stop)()
+		err = s.flushDue(ctx, s.now(), true)
 	}
-	err := s.flushDue(ctx, s.now(), true)
 	if cerr := s.bucket.close(); err == nil && cerr != nil {
 		err = fmt.Errorf("storage sink: close: %w", cerr)
 	}

@@ -1178,3 +1178,37 @@ func TestStorageJSONString(t *testing.T) {
 		}
 	}
 }
+
+// When the context the sink was opened with ends (the job stopped
+// abruptly), the sink writes nothing more: neither the age loop nor
+// Close, so it cannot write beside the job's next task.
+func TestStorageAbruptStopWritesNothing(t *testing.T) {
+	f := newStFixture(t, "JSON")
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Open(ctx, f.spec(map[string]any{"maxAge": "200ms"}), f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write(s, 0, 0, 10, 10)
+	cancel()
+	time.Sleep(600 * time.Millisecond) // past maxAge: the age loop has stopped
+	if objs := f.objects(); len(objs) != 0 {
+		t.Fatalf("objects %v written after the job's context ended", keysOf(objs))
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if objs := f.objects(); len(objs) != 0 {
+		t.Fatalf("objects %v written by Close after an abrupt stop", keysOf(objs))
+	}
+	s2 := f.open(nil)
+	if got := storedOffsets(t, s2); len(got) != 0 {
+		t.Fatalf("stored offsets %v, want none: the records are read again", got)
+	}
+	// A clean stop writes the open rolls.
+	f.write(s2, 0, 0, 10, 10)
+	if err := s2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, f.rows(), ids(0, 10))
+}
