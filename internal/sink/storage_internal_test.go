@@ -78,7 +78,12 @@ type stFixture struct {
 
 func newStFixture(t testing.TB, formatName string) *stFixture {
 	t.Helper()
-	enc, err := format.New(formatName, stCols)
+	return newStFixtureOpts(t, formatName, format.Options{})
+}
+
+func newStFixtureOpts(t testing.TB, formatName string, opts format.Options) *stFixture {
+	t.Helper()
+	enc, err := format.NewWithOptions(formatName, stCols, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1211,4 +1216,87 @@ func TestStorageAbruptStopWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRows(t, f.rows(), ids(0, 10))
+}
+
+// CSV with another delimiter: the header is written with it and the time
+// column read by it.
+func TestStorageCSVDelimiter(t *testing.T) {
+	f := newStFixtureOpts(t, "CSV", format.Options{Delimiter: ';'})
+	s := f.open(map[string]any{"delimiter": ";", "header": true, "timeColumn": "ts", "compression": "none"})
+	f.write(s, 0, 0, 120, 50)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	objs := f.objects()
+	if len(objs) != 2 {
+		t.Fatalf("objects %v, want one per hour", keysOf(objs))
+	}
+	for k, data := range objs {
+		if !bytes.HasPrefix(data, []byte(`"id";"name";"ts";"score"`)) {
+			t.Errorf("%s starts %q", k, data[:min(40, len(data))])
+		}
+		r := csv.NewReader(bytes.NewReader(data))
+		r.Comma = ';'
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hour := map[string]int{"hour=13": 13, "hour=14": 14}[path.Base(path.Dir(k))]
+		for _, rec := range recs[1:] {
+			ts, err := time.Parse(time.RFC3339Nano, rec[2])
+			if err != nil || ts.Hour() != hour {
+				t.Errorf("%s: row %v in the wrong hour (%v)", k, rec[:3], err)
+			}
+		}
+	}
+}
+
+// File buckets stay inside the worker's file sink directory, symbolic
+// links included; relative URLs resolve against it.
+func TestStorageFileRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "lake"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	env := newStFixture(t, "JSON").env
+	env.FileRoot = root
+	for url, want := range map[string]string{
+		"file://./lake":                         "",
+		"file://" + root + "/lake":              "",
+		"file://./escape":                       "symbolic link",
+		"file://./../" + filepath.Base(outside): "inside the file sink directory",
+		"file://" + outside:                     "inside the file sink directory",
+	} {
+		err := Validate(Spec{Type: "storage", Settings: map[string]any{"url": url}}, env)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", url, err, want)
+		}
+	}
+	s, err := Open(context.Background(), Spec{Type: "storage", Settings: map[string]any{"url": "file://./lake", "path": "x/"}}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &stFixture{t: t, dir: filepath.Join(root, "lake"), enc: newStFixture(t, "JSON").enc, env: env}
+	f.write(s, 0, 0, 3, 3)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, f.rows(), ids(0, 3))
+}
+
+// Stores whose credentials come from the worker's environment say what
+// is missing.
+func TestStorageAzureNeedsAccount(t *testing.T) {
+	for _, v := range []string{"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGEBLOB_CONNECTIONSTRING"} {
+		t.Setenv(v, "")
+	}
+	f := newStFixture(t, "JSON")
+	_, err := Open(context.Background(), Spec{Type: "storage", Settings: map[string]any{"url": "azblob://lake"}}, f.env)
+	if err == nil || !strings.Contains(err.Error(), "AZURE_STORAGE_ACCOUNT") {
+		t.Fatalf("Open: %v, want an error naming AZURE_STORAGE_ACCOUNT", err)
+	}
 }
