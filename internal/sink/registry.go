@@ -65,6 +65,9 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 
 // Factory opens a sink of one type from its spec: it validates the
 // settings (returning *ConfigErrors) and returns a sink ready for Write.
+// ctx bounds opening and lives as long as the sink may write: a job opens
+// its sink with the task's context, and a sink that writes in the
+// background (the storage sink's roll timer) stops when it ends.
 type Factory func(ctx context.Context, spec Spec, env Env) (Sink, error)
 
 // Validator checks a spec's settings without side effects (nothing opened,
