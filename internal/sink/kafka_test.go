@@ -43,40 +43,60 @@ func kafkaTopic(t *testing.T, addr string, partitions int32) string {
 	return topic
 }
 
-// kafkaRead returns every record of topic a read_committed consumer sees:
-// it polls until the topic has been quiet for a while.
-func kafkaRead(t testing.TB, addr, topic string) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(addr, ",")...), kgo.ConsumeTopics(topic),
+// kafkaReader reads a topic with isolation.level=read_committed, keeping
+// what it read between calls (committed records never go away).
+type kafkaReader struct {
+	t     testing.TB
+	cl    *kgo.Client
+	topic string
+	recs  []*kgo.Record
+	first bool
+}
+
+func newKafkaReader(t testing.TB, addr, topic string) *kafkaReader {
+	cl := kafkatest.NewClient(t, addr, kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.FetchMaxWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
+	return &kafkaReader{t: t, cl: cl, topic: topic, first: true}
+}
+
+// read returns every record read so far, after polling until the topic
+// has been quiet for a while (longer the first time, while the consumer
+// finds the partitions' leaders).
+func (r *kafkaReader) read() []*kgo.Record {
+	r.t.Helper()
+	minWait := 300 * time.Millisecond
+	if r.first {
+		minWait, r.first = 2*time.Second, false
 	}
-	defer cl.Close()
-	var out []*kgo.Record
 	start := time.Now()
-	for quiet := 0; quiet < 2 || time.Since(start) < 300*time.Millisecond; {
+	for quiet := 0; quiet < 2 || time.Since(start) < minWait; {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		fs := cl.PollFetches(ctx)
+		fs := r.cl.PollFetches(ctx)
 		cancel()
 		fs.EachError(func(_ string, _ int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("consume %s: %v", topic, err)
+				r.t.Fatalf("consume %s: %v", r.topic, err)
 			}
 		})
 		recs := fs.Records()
-		out = append(out, recs...)
+		r.recs = append(r.recs, recs...)
 		if len(recs) == 0 {
 			quiet++
 		} else {
 			quiet = 0
 		}
 		if time.Since(start) > time.Minute {
-			t.Fatalf("consume %s: still reading after a minute", topic)
+			r.t.Fatalf("consume %s: still reading after a minute", r.topic)
 		}
 	}
-	return out
+	return r.recs
+}
+
+// kafkaRead returns every record of topic a read_committed consumer sees.
+func kafkaRead(t testing.TB, addr, topic string) []*kgo.Record {
+	t.Helper()
+	return newKafkaReader(t, addr, topic).read()
 }
 
 func kafkaSpec(topic string, extra map[string]any) sink.Spec {
@@ -315,12 +335,13 @@ func TestKafkaCrash(t *testing.T) {
 	for _, target := range kafkatest.Targets(t) {
 		t.Run(target.Name, func(t *testing.T) {
 			topic := kafkaTopic(t, target.Addr, 2)
+			reader := newKafkaReader(t, target.Addr, topic)
 			jobtest.RunCrash(t, jobtest.Crash{Addr: target.Addr, ExactlyOnce: true,
 				Sink:    kafkaSpec(topic, map[string]any{"key": "id"}),
 				SinkEnv: sink.Env{KafkaCluster: kafkaEnv(target.Addr).KafkaCluster},
 				Delivered: func(context.Context) ([]int64, error) {
 					var b []byte
-					for _, r := range kafkaRead(t, target.Addr, topic) {
+					for _, r := range reader.read() {
 						b = append(b, r.Value...)
 					}
 					return jobtest.ParseIDs(b)
