@@ -12,6 +12,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/sluicehq/sluice/internal/format"
 	"io"
@@ -106,6 +107,11 @@ const (
 	// to well under one allocation per 100 records.
 	MaxAllocsFilter = 0.01
 )
+
+// ErrUnavailable is wrapped by the error of a scenario that cannot run
+// here (a server it needs is not configured): a run of every scenario
+// skips it.
+var ErrUnavailable = errors.New("scenario unavailable")
 
 var scenarios = []Scenario{
 	{

@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
-	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -33,8 +33,8 @@ func postgresReceiver() (sink.Spec, sink.Env, func(), error) {
 		dsn = strings.TrimSpace(os.Getenv(testPostgresVar))
 	}
 	if dsn == "" {
-		return sink.Spec{}, sink.Env{}, nil, errors.New("sink-postgres needs a PostgreSQL server: set " + PostgresVar +
-			"=postgres://user:password@host:port/db, or run it under scripts/test, which starts one (so does pg_start DIR of scripts/lib/postgres.sh)")
+		return sink.Spec{}, sink.Env{}, nil, fmt.Errorf("%w: sink-postgres needs a PostgreSQL server: set "+PostgresVar+
+			"=postgres://user:password@host:port/db, or run it under scripts/test, which starts one (so does pg_start DIR of scripts/lib/postgres.sh)", ErrUnavailable)
 	}
 	// A table of its own even for runs started in the same second.
 	table := "sluice_bench_" + time.Now().UTC().Format("20060102_150405") + "_" + strings.ToLower(rand.Text()[:6])
