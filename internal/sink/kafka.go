@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -71,18 +72,16 @@ func parseKafka(spec Spec, env Env) (kafkaConfig, error) {
 	} else {
 		s.Fail("compression", fmt.Sprintf("%q: want none, gzip, snappy, lz4 or zstd", codec))
 	}
-	for _, k := range slices.Sorted(mapKeys(s.StringMap("headers"))) {
+	headers := s.StringMap("headers")
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
 		switch {
 		case k == "":
 			s.Fail("headers", "a header name must not be empty")
 		case strings.HasPrefix(strings.ToLower(k), "sluice-"):
 			s.Fail("headers", fmt.Sprintf("%q: headers starting sluice- are the sink's", k))
 		}
+		c.headers = append(c.headers, kgo.RecordHeader{Key: k, Value: []byte(headers[k])})
 	}
-	for k, v := range s.StringMap("headers") {
-		c.headers = append(c.headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
-	}
-	slices.SortFunc(c.headers, func(a, b kgo.RecordHeader) int { return strings.Compare(a.Key, b.Key) })
 	if c.txnTimeout > 15*time.Minute {
 		s.Fail("transactionTimeout", "at most 15m (the broker's transaction.max.timeout.ms default)")
 	}
@@ -94,16 +93,6 @@ func parseKafka(spec Spec, env Env) (kafkaConfig, error) {
 		c.key = kr
 	}
 	return c, s.Err()
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func validateKafka(spec Spec, env Env) error {
@@ -278,7 +267,9 @@ func (s *kafkaSink) records(b *Batch) ([]*kgo.Record, error) {
 			if err != nil {
 				return nil, Permanent(fmt.Errorf("kafka sink: key of record %d of batch %s: %w", i, b.ID, err))
 			}
-			kr.Key = k
+			if k != nil {
+				kr.Key = append([]byte(nil), k...) // k views the record or the reader's scratch
+			}
 		}
 		recs = append(recs, kr)
 	}
@@ -377,13 +368,7 @@ func (s *kafkaTxnSink) commitOffsets(ctx context.Context, offsets map[int32]int6
 	req.Generation, req.MemberID = -1, ""
 	rt := kmsg.NewTxnOffsetCommitRequestTopic()
 	rt.Topic = s.topic
-	for _, p := range slices.Sorted(func(yield func(int32) bool) {
-		for p := range offsets {
-			if !yield(p) {
-				return
-			}
-		}
-	}) {
+	for _, p := range slices.Sorted(maps.Keys(offsets)) {
 		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch = p, offsets[p], -1
 		rt.Partitions = append(rt.Partitions, rp)

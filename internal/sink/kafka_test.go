@@ -255,7 +255,7 @@ func TestKafkaConfigErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			err := sink.Validate(sink.Spec{Type: "kafka", Settings: c.settings}, c.env)
 			ces := sink.ConfigErrors(err)
-			if len(ces) == 0 || ces[0].Field != c.field || !strings.Contains(ces[0].Message, c.msg) {
+			if len(ces) != 1 || ces[0].Field != c.field || !strings.Contains(ces[0].Message, c.msg) {
 				t.Fatalf("got %v, want a %s error with %q", err, c.field, c.msg)
 			}
 		})
