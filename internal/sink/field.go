@@ -15,34 +15,43 @@ import (
 
 // fieldReader reads one result column back from encoded records, for
 // sinks that route by a value (a Kafka key). It reads JSON objects
-// (application/x-ndjson) and Avro single-object records (avro/binary);
-// other encodings carry a batch per record, or need their format options
-// to be read.
+// (application/x-ndjson), whose fields come in column order, with the
+// storage sink's scanner, and Avro single-object records (avro/binary)
+// through a reader schema of that column alone; other encodings carry a
+// batch per record, or need their format options to be read.
 type fieldReader struct {
-	column string
-	json   bool
-	avro   *avro.Schema
-	field  string // the Avro field of the column
+	column  string
+	index   int
+	json    bool
+	scratch []byte // unescaped JSON strings
+	avro    *avro.Schema
+	field   string
+	row     map[string]any
 }
 
 // newFieldReader returns a reader of column from records of out.
 func newFieldReader(out Output, column string) (*fieldReader, error) {
 	col, i := out.Column(column)
 	if i < 0 {
-		names := make([]string, len(out.Columns))
-		for i, c := range out.Columns {
-			names[i] = c.Name
-		}
-		return nil, fmt.Errorf("%q is not a result column (the query returns %v)", column, names)
+		return nil, fmt.Errorf("%q is not a result column (the query returns %s)", column, columnNames(out))
 	}
+	r := &fieldReader{column: col.Name, index: i}
 	mt, _, _ := mime.ParseMediaType(out.ContentType)
 	switch mt {
 	case "application/x-ndjson":
-		return &fieldReader{column: col.Name, json: true}, nil
+		r.json = true
+		return r, nil
 	case "avro/binary":
-		s, err := avro.Parse(out.Schema)
+		writer, err := avro.Parse(out.Schema)
 		if err != nil {
 			return nil, fmt.Errorf("the output's Avro schema: %w", err)
+		}
+		reader, err := storageAvroReader(out.Schema, i)
+		if err != nil {
+			return nil, err
+		}
+		if r.avro, err = avro.Resolve(writer, reader); err != nil {
+			return nil, fmt.Errorf("read column %s from Avro records: %w", col.Name, err)
 		}
 		var rec struct {
 			Fields []struct {
@@ -52,46 +61,53 @@ func newFieldReader(out Output, column string) (*fieldReader, error) {
 		if err := json.Unmarshal([]byte(out.Schema), &rec); err != nil || len(rec.Fields) != len(out.Columns) {
 			return nil, errors.New("the output's Avro schema does not list the result columns")
 		}
-		return &fieldReader{column: col.Name, avro: s, field: rec.Fields[i].Name}, nil
+		r.field, r.row = rec.Fields[i].Name, map[string]any{}
+		return r, nil
 	}
 	return nil, fmt.Errorf("a value can be read from JSON records (one object per row) or Avro single-object records, not %s records (the format options make each record a batch, or CSV)", mt)
 }
 
 // text returns the column's value in rec as text: strings as they are,
 // numbers and Booleans as JSON writes them, timestamps in RFC 3339, other
-// values as JSON; nil for NULL.
+// values as JSON; nil for NULL. The text may view rec or the reader's
+// memory: valid until the next call.
 func (r *fieldReader) text(rec []byte) ([]byte, error) {
 	if r.json {
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(rec, &row); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %w", err)
-		}
-		v, ok := row[r.column]
-		if !ok {
-			return nil, fmt.Errorf("no column %q in the record", r.column)
-		}
-		switch {
-		case bytes.Equal(v, []byte("null")):
-			return nil, nil
-		case len(v) > 0 && v[0] == '"':
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, err
+		var o jsonObject
+		o.reset(rec)
+		for {
+			raw, ok := o.next()
+			if !ok {
+				break
 			}
-			return []byte(s), nil
+			if o.n-1 != r.index {
+				continue
+			}
+			if bytes.Equal(raw, []byte("null")) {
+				return nil, nil
+			}
+			text, scratch, isStr := jsonString(raw, r.scratch[:0])
+			r.scratch = scratch
+			if isStr {
+				return text, nil
+			}
+			return raw, nil
 		}
-		return v, nil
+		if o.err != nil {
+			return nil, o.err
+		}
+		return nil, fmt.Errorf("no column %q in the record", r.column)
 	}
 	// Single-object encoding: C3 01, the schema's 8-byte fingerprint, the
 	// body.
 	if len(rec) < 10 || rec[0] != 0xC3 || rec[1] != 0x01 {
 		return nil, errors.New("not an Avro single-object record")
 	}
-	var row map[string]any
-	if _, err := r.avro.Decode(rec[10:], &row); err != nil {
+	clear(r.row)
+	if _, err := r.avro.Decode(rec[10:], &r.row); err != nil {
 		return nil, fmt.Errorf("decode the Avro record: %w", err)
 	}
-	return avroText(row[r.field])
+	return avroText(r.row[r.field])
 }
 
 func avroText(v any) ([]byte, error) {
