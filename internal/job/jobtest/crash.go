@@ -157,13 +157,15 @@ func RunCrash(t testing.TB, c Crash) string {
 		case <-task.Done():
 		case <-time.After(60 * time.Second):
 			cancel()
-			t.Fatalf("run %d was not killed within a minute (%d rows out, %d writes, kill armed at %d)", kill+1, task.Stats().Out, cp.writes, cp.at)
+			writes, at := cp.progress()
+			t.Fatalf("run %d was not killed within a minute (%d rows out, %d writes, kill armed at %d)", kill+1, task.Stats().Out, writes, at)
 		}
 		cancel()
 		if !cp.fired() {
 			t.Fatalf("run %d ended before it was killed: %v", kill+1, task.Err())
 		}
-		t.Logf("run %d: killed %s write %d (batches of %d)", kill+1, how, cp.at, spec.MaxBatchRecords)
+		_, at := cp.progress()
+		t.Logf("run %d: killed %s write %d (batches of %d)", kill+1, how, at, spec.MaxBatchRecords)
 	}
 	cp.arm(0, 0, 0, nil)
 
@@ -243,6 +245,14 @@ func (c *crashPoint) arm(at int, how killHow, delay time.Duration, kill context.
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writes, c.at, c.how, c.delay, c.kill, c.done = 0, at, how, delay, kill, false
+}
+
+// progress returns the writes of this run so far and the one the kill is
+// armed at.
+func (c *crashPoint) progress() (writes, at int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes, c.at
 }
 
 func (c *crashPoint) fired() bool {
