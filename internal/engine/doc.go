@@ -119,6 +119,13 @@
 // unspecified (a window may be half emitted): discard the task and rebuild
 // it from the committed offsets and OpenOffsets.
 //
+// Re-reading alone would emit again the windows already emitted whose
+// records lie past those offsets. So the runtime commits, with the
+// offsets, the task's [Frontier] (what was emitted, to the group, even in
+// the middle of a round) and the offset after the last record taken; a
+// new task given them by [Task.Restore] rebuilds exactly the windows the
+// old one held open and emits each window once.
+//
 // # Metrics
 //
 // [Task.Stats] returns counters (records in, rows out, filtered, late,

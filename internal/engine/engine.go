@@ -162,6 +162,9 @@ type Stats struct {
 	Out      uint64 // rows emitted
 	Filtered uint64 // records WHERE rejected
 	Late     uint64 // late records, dropped or dead-lettered
+	// Replayed counts records a restored task read again that belonged
+	// only to windows emitted before (see Restore).
+	Replayed uint64
 	// Errors counts failed records by Reason (Late ones under
 	// DeadLetterLate included).
 	Errors [numReasons]uint64
@@ -276,7 +279,11 @@ func (t *Task) Tick(out Emitter) error {
 	if t.agg == nil {
 		return nil
 	}
-	t.wm.advance(t.opt.Now())
+	now := t.opt.Now()
+	t.wm.advance(now)
+	if t.agg.replay != nil {
+		t.agg.endIdleReplays(now)
+	}
 	return t.agg.emitClosed(out)
 }
 

@@ -15,6 +15,10 @@ import (
 // record in one belongs to no window and is counted as filtered.
 var errNoWindow = errors.New("in no window")
 
+// errEmitted: a replayed record that belongs only to windows the task
+// being restored emitted already (see Task.Restore).
+var errEmitted = errors.New("replayed into emitted windows only")
+
 // partOffset is the earliest offset of a partition held in a window.
 type partOffset struct {
 	p   int32
@@ -118,15 +122,28 @@ type aggregator struct {
 	sessions map[string]*keySessions
 	sheap    sessionHeap
 
-	// Emission scratch.
+	// Emission scratch. emitBuf holds the sessions of a round until each
+	// is emitted (they count in openOffsets until then).
 	slots   []sql.Value
 	emitBuf []*group
+
+	// The emission frontier (see Frontier): done, and the groups of the
+	// round in progress handled so far; skip is how many of those a
+	// restored task still drops, as the old task emitted them.
+	done    int64
+	emitted int
+	skip    int
+	// replay holds, while a restored task re-reads records, each
+	// partition's replay bound (nil once every partition is past it);
+	// restored is the frontier it was restored from.
+	replay   map[int32]int64
+	restored Frontier
 }
 
 func newAggregator(t *Task, a *sql.Aggregation) *aggregator {
 	g := &aggregator{
 		t: t, a: a, kind: a.Window.Kind, max: t.opt.MaxGroups,
-		size: a.Window.Size, slide: a.Window.Slide, gap: a.Window.Gap,
+		size: a.Window.Size, slide: a.Window.Slide, gap: a.Window.Gap, done: math.MinInt64,
 	}
 	for i := range a.Aggregates {
 		g.specs = append(g.specs, compileAgg(&a.Aggregates[i]))
@@ -208,17 +225,25 @@ func (g *aggregator) process(in *Input, out Emitter) error {
 	g.encode()
 	g.seq++
 
+	// A replayed record may rebuild any window the old task had not
+	// emitted; a new one only those the watermark has not passed.
+	limit, replayed := t.wm.wm, g.replay != nil && g.replayed(in)
+	if replayed {
+		limit = g.done
+	}
 	var reason Reason
 	var err error
 	if g.kind == sql.Session {
-		reason, err = g.addSession(in, ts)
+		reason, err = g.addSession(in, ts, limit, replayed)
 	} else {
-		reason, err = g.addWindows(in, ts)
+		reason, err = g.addWindows(in, ts, limit, replayed)
 	}
 	var rerr error
 	if err != nil {
 		if err == errNoWindow {
 			t.stats.Filtered++
+		} else if err == errEmitted {
+			t.stats.Replayed++
 		} else if err == ErrLate {
 			t.stats.Late++
 			if t.opt.Late == DeadLetterLate {
@@ -305,14 +330,14 @@ func (g *aggregator) copyKeys() []sql.Value {
 }
 
 // addWindows adds the current row, at event time ts, to its tumbling or
-// hopping windows that are still open.
-func (g *aggregator) addWindows(in *Input, ts int64) (Reason, error) {
-	wm := g.t.wm.wm
+// hopping windows ending after limit (the watermark; for a replayed
+// record, the restored frontier's Done).
+func (g *aggregator) addWindows(in *Input, ts, limit int64, replayed bool) (Reason, error) {
 	g.starts = g.starts[:0]
 	inAny := false // t is in some window (not in a gap between hopping windows)
 	for s := floorDiv(ts, g.slide) * g.slide; s > ts-g.size; s -= g.slide {
 		inAny = true
-		if s+g.size > wm {
+		if s+g.size > limit {
 			g.starts = append(g.starts, s)
 		}
 		if g.kind == sql.Tumble {
@@ -323,6 +348,9 @@ func (g *aggregator) addWindows(in *Input, ts int64) (Reason, error) {
 		return 0, errNoWindow
 	}
 	if len(g.starts) == 0 {
+		if replayed {
+			return 0, errEmitted
+		}
 		return ReasonLate, ErrLate
 	}
 	g.targets = g.targets[:0]
@@ -378,8 +406,9 @@ func (g *aggregator) newWindow(start int64) *window {
 }
 
 // addSession adds the current row to the session of its key that it falls
-// in, opening one or merging several as needed.
-func (g *aggregator) addSession(in *Input, ts int64) (Reason, error) {
+// in, opening one (if it would end after limit) or merging several as
+// needed.
+func (g *aggregator) addSession(in *Input, ts, limit int64, replayed bool) (Reason, error) {
 	end := ts + g.gap
 	if end < ts {
 		end = math.MaxInt64
@@ -394,7 +423,10 @@ func (g *aggregator) addSession(in *Input, ts int64) (Reason, error) {
 		}
 	}
 	if len(g.targets) == 0 {
-		if end <= g.t.wm.wm {
+		if end <= limit {
+			if replayed {
+				return 0, errEmitted
+			}
 			return ReasonLate, ErrLate
 		}
 		if g.groups+1 > g.max {
@@ -438,9 +470,31 @@ func (g *aggregator) addSession(in *Input, ts int64) (Reason, error) {
 	return 0, nil
 }
 
-// emitClosed emits every window the watermark has passed.
+// emitClosed emits every window the watermark has passed: a round, after
+// which every window ending at or before the watermark is done.
 func (g *aggregator) emitClosed(out Emitter) error {
-	return g.emitUpTo(g.t.wm.wm, out)
+	if g.replay != nil {
+		return nil // rebuilding: the windows are not whole yet
+	}
+	wm := g.t.wm.wm
+	if err := g.emitUpTo(wm, out); err != nil {
+		return err
+	}
+	if wm > g.done {
+		g.done, g.emitted = wm, 0
+	}
+	return nil
+}
+
+// handle emits one group of the round in progress, unless a restored task
+// is still to drop it.
+func (g *aggregator) handle(grp *group, start, end int64, out Emitter) error {
+	g.emitted++
+	if g.skip > 0 {
+		g.skip--
+		return nil
+	}
+	return g.emitGroup(grp, start, end, out)
 }
 
 // emitUpTo emits, and frees, every window or session ending at or before
@@ -461,7 +515,7 @@ func (g *aggregator) emitUpTo(limit int64, out Emitter) error {
 		slices.SortFunc(buf, func(a, b *group) int { return strings.Compare(a.key, b.key) })
 		g.emitBuf = buf
 		for i, grp := range buf {
-			if err := g.emitGroup(grp, w.start, w.end, out); err != nil {
+			if err := g.handle(grp, w.start, w.end, out); err != nil {
 				clear(buf)
 				return err
 			}
@@ -499,7 +553,7 @@ func (g *aggregator) emitSessions(limit int64, out Emitter) error {
 	var err error
 	for i, s := range buf {
 		if err == nil {
-			err = g.emitGroup(s, s.start, s.end, out)
+			err = g.handle(s, s.start, s.end, out)
 		}
 		// Freed even when Emit failed: the task is to be discarded then.
 		ks := s.ks
@@ -578,5 +632,10 @@ func (g *aggregator) openOffsets(m map[int32]int64) {
 	}
 	for _, s := range g.sheap {
 		note(s.offs)
+	}
+	for _, s := range g.emitBuf { // sessions of a round not emitted yet
+		if s != nil {
+			note(s.offs)
+		}
 	}
 }
