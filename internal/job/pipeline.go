@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -62,9 +63,12 @@ const (
 // PipelineConfig configures a Pipeline.
 type PipelineConfig struct {
 	// Job names the job in batch ids and dead letters.
-	Job    string
-	Query  *sql.Query
-	Reader *avro.Schema
+	Job   string
+	Query *sql.Query
+	// QueryID fingerprints the query (QueryID of its text) in the
+	// checkpoints of an aggregation.
+	QueryID string
+	Reader  *avro.Schema
 	// Schemas gives writer schemas; Cache (optional, shared between jobs)
 	// holds compiled decoders.
 	Schemas Schemas
@@ -129,7 +133,10 @@ type Pipeline struct {
 	aggWM, aggSeq int64 // names batches of aggregate results: watermark, sequence
 
 	next      map[int32]int64 // per partition: the offset after the last record taken
-	committed map[int32]int64 // per partition: safe to commit (everything before is done)
+	committed Checkpoint      // as of the last acknowledged batch: safe to commit
+	// restored is the checkpoint an aggregation resumed from, committed
+	// again until its replay has rebuilt the open windows.
+	restored *Checkpoint
 
 	// cur is the record being processed, for the rows it emits, and ctx
 	// the context of the call that emits them.
@@ -155,7 +162,7 @@ func NewPipeline(c PipelineConfig) (*Pipeline, error) {
 		c.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	q := c.Query
-	p := &Pipeline{cfg: c, next: map[int32]int64{}, committed: map[int32]int64{}}
+	p := &Pipeline{cfg: c, next: map[int32]int64{}, committed: Checkpoint{Offsets: map[int32]int64{}}}
 	p.stats.DeadLettered = map[string]uint64{}
 	var err error
 	if p.all, err = decode.NewResolver(c.Cache, c.Schemas, c.Reader, q.Fields); err != nil {
@@ -182,9 +189,28 @@ func (p *Pipeline) Start(offsets map[int32]int64) {
 	for part, off := range offsets {
 		if _, ok := p.next[part]; !ok {
 			p.next[part] = off
-			p.committed[part] = off
+			p.committed.Offsets[part] = off
 		}
 	}
+}
+
+// Resume starts the pipeline from a checkpoint and returns, per
+// partition, where to consume from. An aggregation re-reads from the
+// checkpoint's offsets to rebuild the open windows (see engine
+// Task.Restore) and emits nothing the checkpoint's task emitted; a
+// filter/project query starts at its stop offsets.
+func (p *Pipeline) Resume(c Checkpoint) map[int32]int64 {
+	agg := p.cfg.Query.Agg != nil
+	at := c.resumeAt(agg)
+	p.Start(at)
+	if f, ok := c.restoreFor(p.cfg.QueryID); ok && agg {
+		p.task.Restore(f, c.Offsets, c.Stops())
+		if p.task.Replaying() {
+			r := Checkpoint{Offsets: maps.Clone(c.Offsets), Next: c.Stops(), Frontier: &f, Query: p.cfg.QueryID}
+			p.restored, p.committed = &r, r
+		}
+	}
+	return at
 }
 
 // Stats returns the pipeline's counters; DeadLettered is a copy.
@@ -384,7 +410,8 @@ func (p *Pipeline) write(ctx context.Context) error {
 			}
 		}
 		p.batch.Records = p.recs
-		p.batch.Offsets = p.nextOffsets()
+		ck := p.checkpoint()
+		p.batch.Offsets, p.batch.Meta = ck.Offsets, ck.Meta()
 		p.batch.ID = p.batchID()
 		err := p.cfg.Retry.Do(ctx, func(ctx context.Context) error {
 			err := p.cfg.Sink.Write(ctx, &p.batch)
@@ -403,26 +430,34 @@ func (p *Pipeline) write(ctx context.Context) error {
 	}
 	oldest := p.oldest
 	p.oldest = time.Time{}
-	p.committed = p.nextOffsets()
+	p.committed = p.checkpoint()
 	if p.cfg.Delivered != nil {
-		p.cfg.Delivered(p.committed, oldest)
+		p.cfg.Delivered(p.committed.Offsets, oldest)
 	}
 	return nil
 }
 
-// nextOffsets is, per partition, the offset after the last record taken,
-// held back to the earliest record still in an open window.
-func (p *Pipeline) nextOffsets() map[int32]int64 {
-	out := make(map[int32]int64, len(p.next))
-	for part, off := range p.next {
-		out[part] = off
+// checkpoint is the pipeline's checkpoint now: per partition, the offset
+// after the last record taken, held back to the earliest record still in
+// an open window, and an aggregation's frontier. While an aggregation
+// replays, it is the one it resumed from.
+func (p *Pipeline) checkpoint() Checkpoint {
+	if p.restored != nil {
+		if p.task.Replaying() {
+			return *p.restored
+		}
+		p.restored = nil
 	}
+	c := Checkpoint{Offsets: maps.Clone(p.next)}
 	for part, off := range p.task.OpenOffsets() {
-		if cur, ok := out[part]; !ok || off < cur {
-			out[part] = off
+		if cur, ok := c.Offsets[part]; !ok || off < cur {
+			c.Offsets[part] = off
 		}
 	}
-	return out
+	if f, ok := p.task.Frontier(); ok {
+		c.Next, c.Frontier, c.Query = maps.Clone(p.next), &f, p.cfg.QueryID
+	}
+	return c
 }
 
 // batchID names a batch for idempotent receivers: the job, the first
@@ -460,9 +495,9 @@ func (p *Pipeline) batchID() string {
 // has been delivered, filtered or dead-lettered (and is in no open window)
 // as of the last acknowledged batch or Flush: what may be committed.
 func (p *Pipeline) Committable() map[int32]int64 {
-	out := make(map[int32]int64, len(p.committed))
-	for k, v := range p.committed {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.committed.Offsets)
 }
+
+// Checkpoint is Committable with the rest of the checkpoint: the stop
+// offsets and an aggregation's frontier.
+func (p *Pipeline) Checkpoint() Checkpoint { return p.committed }

@@ -152,13 +152,6 @@ const (
 	commitInterval         = time.Second
 )
 
-// Checkpoint is where a task stopped: per partition, the next offset to
-// read. Everything before it is delivered, filtered or dead-lettered, and
-// committed.
-type Checkpoint struct {
-	Offsets map[int32]int64
-}
-
 // Task runs one job task: it consumes its partitions from the given
 // offsets, runs the pipeline, commits offsets after the sink acknowledged,
 // and stops either at a checkpoint (Stop) or abruptly (its context ends).
@@ -238,7 +231,7 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	if t.snk, err = sink.Open(ctx, spec.Sink, env); err != nil {
 		return fail(err)
 	}
-	offsets, err := t.startOffsets(ctx)
+	resume, err := t.resumeCheckpoint(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -249,7 +242,7 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	}
 	t.stats = deps.Metrics.task(spec.ID)
 	t.pipe, err = NewPipeline(PipelineConfig{
-		Job: spec.ID, Query: q, Reader: spec.Reader, Schemas: deps.Schemas, Cache: deps.Cache,
+		Job: spec.ID, Query: q, QueryID: QueryID(spec.SQL), Reader: spec.Reader, Schemas: deps.Schemas, Cache: deps.Cache,
 		Format: enc, Sink: t.snk, Retry: spec.Retry, DeadLetter: t.dlq,
 		Engine:          engine.Options{Lateness: spec.Lateness, Late: late},
 		MaxBatchRecords: spec.MaxBatchRecords, MaxBatchBytes: spec.MaxBatchBytes,
@@ -258,13 +251,13 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	if err != nil {
 		return fail(err)
 	}
+	offsets := t.pipe.Resume(resume)
 	parts := make([]int32, 0, len(offsets))
 	consume := make(map[int32]kgo.Offset, len(offsets))
 	for p, o := range offsets {
 		parts = append(parts, p)
 		consume[p] = kgo.NewOffset().At(o)
 	}
-	t.pipe.Start(offsets)
 	t.pipe.Engine().AssignPartitions(parts...)
 	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: consume})
 	t.stats.setState(StateRunning)
@@ -274,67 +267,86 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	return t, nil
 }
 
-// startOffsets is, per owned partition, the offset the sink stored (an
-// exactly-once sink) or else the committed offset of the job's group, or
-// where StartFrom points where there is none.
-func (t *Task) startOffsets(ctx context.Context) (map[int32]int64, error) {
+// resumeCheckpoint is where the task resumes: the later of the
+// checkpoints committed to the job's group and stored by an exactly-once
+// sink (a sink used in an earlier epoch may hold an older one). A
+// partition neither names starts where StartFrom points for a new job;
+// for a job that has committed before, it is new to the job (partitions
+// were added) and starts at its earliest offset, so that records written
+// to it before the job noticed it are not missed.
+func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 	parts := t.spec.Partitions
 	if parts == nil {
 		topics, err := t.adm.ListTopics(ctx, t.spec.Topic)
 		if err != nil {
-			return nil, fmt.Errorf("list partitions of %s: %w", t.spec.Topic, err)
+			return Checkpoint{}, fmt.Errorf("list partitions of %s: %w", t.spec.Topic, err)
 		}
 		td, ok := topics[t.spec.Topic]
 		if !ok || td.Err != nil {
-			return nil, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
+			return Checkpoint{}, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
 		}
 		parts = td.Partitions.Numbers()
 	}
-	known := map[int32]int64{}
-	if store, ok := t.snk.(sink.OffsetStore); ok {
-		// An exactly-once sink keeps the offsets with its writes: they,
-		// not the group's commits, say what was delivered.
-		stored, err := store.StoredOffsets(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("offsets stored by the sink: %w", err)
-		}
-		known = stored
-	} else {
-		var committed kadm.OffsetResponses
-		err := retryKafka(ctx, func() error {
-			var err error
-			committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
-			if errors.Is(err, kerr.GroupIDNotFound) {
-				committed, err = nil, nil // a new job
-			}
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
-		}
+	owned := func(offsets map[int32]int64, meta map[int32]string) Checkpoint {
+		mine := map[int32]int64{}
 		for _, p := range parts {
-			if o, ok := committed.Lookup(t.spec.Topic, p); ok && o.Err == nil && o.At >= 0 {
-				known[p] = o.At
+			if o, ok := offsets[p]; ok {
+				mine[p] = o
 			}
+		}
+		return checkpointOf(mine, meta)
+	}
+	var committed kadm.OffsetResponses
+	err := retryKafka(ctx, func() error {
+		var err error
+		committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			committed, err = nil, nil // a new job
+		}
+		return err
+	})
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
+	}
+	offsets, meta := map[int32]int64{}, map[int32]string{}
+	for p, o := range committed[t.spec.Topic] {
+		if o.Err == nil && o.At >= 0 {
+			offsets[p], meta[p] = o.At, o.Metadata
 		}
 	}
-	out := make(map[int32]int64, len(parts))
+	fresh := len(offsets) == 0
+	ck := owned(offsets, meta)
+	if store, ok := t.snk.(sink.OffsetStore); ok {
+		// An exactly-once sink keeps the offsets with its writes: they
+		// are ahead of the group's commits unless the sink is one the job
+		// used before (an update changed the sink, and back).
+		offsets, meta, err := store.StoredOffsets(ctx)
+		if err != nil {
+			return Checkpoint{}, fmt.Errorf("offsets stored by the sink: %w", err)
+		}
+		fresh = fresh && len(offsets) == 0
+		if stored := owned(offsets, meta); !ck.atLeast(stored) {
+			ck = stored
+		}
+	}
 	var missing []int32
 	for _, p := range parts {
-		if o, ok := known[p]; ok {
-			out[p] = o
-		} else {
+		if _, ok := ck.Offsets[p]; !ok {
 			missing = append(missing, p)
 		}
 	}
 	if len(missing) == 0 {
-		return out, nil
+		return ck, nil
 	}
-	// Resolve startFrom to exact offsets, so that a checkpoint names every
-	// partition the task owns even if it read nothing from it.
+	// Resolve where the missing partitions start to exact offsets, so
+	// that a checkpoint names every partition the task owns even if it
+	// read nothing from it.
 	from := t.spec.StartFrom
+	if !fresh {
+		from = StartFrom{Earliest: true}
+		t.log.Info("partitions new to the job: reading them from their earliest offsets", "topic", t.spec.Topic, "partitions", missing)
+	}
 	var listed kadm.ListedOffsets
-	var err error
 	switch {
 	case from.Latest:
 		listed, err = t.adm.ListEndOffsets(ctx, t.spec.Topic)
@@ -347,26 +359,26 @@ func (t *Task) startOffsets(ctx context.Context) (map[int32]int64, error) {
 		err = listed.Error()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("resolve startFrom on %s: %w", t.spec.Topic, err)
+		return Checkpoint{}, fmt.Errorf("resolve startFrom on %s: %w", t.spec.Topic, err)
 	}
 	var ends kadm.ListedOffsets
 	for _, p := range missing {
 		o, ok := listed.Lookup(t.spec.Topic, p)
 		if !ok {
-			return nil, fmt.Errorf("resolve startFrom: no offset for partition %d of %s", p, t.spec.Topic)
+			return Checkpoint{}, fmt.Errorf("resolve startFrom: no offset for partition %d of %s", p, t.spec.Topic)
 		}
 		if o.Offset < 0 { // no record at or after the time: start at the end
 			if ends == nil {
 				if ends, err = t.adm.ListEndOffsets(ctx, t.spec.Topic); err != nil {
-					return nil, err
+					return Checkpoint{}, err
 				}
 			}
 			e, _ := ends.Lookup(t.spec.Topic, p)
 			o.Offset = e.Offset
 		}
-		out[p] = o.Offset
+		ck.Offsets[p] = o.Offset
 	}
-	return out, nil
+	return ck, nil
 }
 
 func (t *Task) run(ctx, pollCtx context.Context) {
@@ -399,7 +411,7 @@ func (t *Task) run(ctx, pollCtx context.Context) {
 func (t *Task) loop(ctx, pollCtx context.Context) error {
 	defer t.stopPoll()
 	lastFlush, lastCommit := time.Now(), time.Now()
-	var committed map[int32]int64
+	var committed Checkpoint
 	for {
 		select {
 		case <-t.stopping:
@@ -445,8 +457,8 @@ func (t *Task) loop(ctx, pollCtx context.Context) error {
 		}
 		t.stats.publish(t.pipe)
 		if time.Since(lastCommit) >= commitInterval {
-			next := t.pipe.Committable()
-			if !maps.Equal(next, committed) {
+			next := t.pipe.Checkpoint()
+			if !maps.Equal(next.Offsets, committed.Offsets) || !maps.Equal(next.Meta(), committed.Meta()) {
 				if err := t.commit(ctx, next); err != nil {
 					t.log.Warn("commit offsets", "err", err) // retried at the next interval
 				} else {
@@ -458,14 +470,16 @@ func (t *Task) loop(ctx, pollCtx context.Context) error {
 	}
 }
 
-// commit stores the offsets under the job's group.
-func (t *Task) commit(ctx context.Context, next map[int32]int64) error {
-	if len(next) == 0 {
+// commit stores the checkpoint under the job's group: the offsets, and
+// the rest as their metadata.
+func (t *Task) commit(ctx context.Context, ck Checkpoint) error {
+	if len(ck.Offsets) == 0 {
 		return nil
 	}
 	var os kadm.Offsets
-	for p, o := range next {
-		os.Add(kadm.Offset{Topic: t.spec.Topic, Partition: p, At: o, LeaderEpoch: -1})
+	meta := ck.Meta()
+	for p, o := range ck.Offsets {
+		os.Add(kadm.Offset{Topic: t.spec.Topic, Partition: p, At: o, LeaderEpoch: -1, Metadata: meta[p]})
 	}
 	err := retryKafka(ctx, func() error {
 		resp, err := t.adm.CommitOffsets(ctx, GroupID(t.spec.ID), os)
@@ -475,7 +489,7 @@ func (t *Task) commit(ctx context.Context, next map[int32]int64) error {
 		return err
 	})
 	if err == nil {
-		t.stats.committed(next)
+		t.stats.committed(ck.Offsets)
 	}
 	return err
 }
@@ -503,11 +517,11 @@ func (t *Task) checkpoint(ctx context.Context) error {
 	if err := t.pipe.Flush(ctx); err != nil {
 		return err
 	}
-	next := t.pipe.Committable()
-	if err := t.commit(ctx, next); err != nil {
+	ck := t.pipe.Checkpoint()
+	if err := t.commit(ctx, ck); err != nil {
 		return fmt.Errorf("commit offsets at the checkpoint: %w", err)
 	}
-	t.ckpt = Checkpoint{Offsets: next}
+	t.ckpt = ck
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -467,14 +468,10 @@ func (s *offsetSink) Write(_ context.Context, b *sink.Batch) error {
 
 func (s *offsetSink) Close(context.Context) error { return nil }
 
-func (s *offsetSink) StoredOffsets(context.Context) (map[int32]int64, error) {
+func (s *offsetSink) StoredOffsets(context.Context) (map[int32]int64, map[int32]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[int32]int64{}
-	for p, o := range s.stored {
-		out[p] = o
-	}
-	return out, nil
+	return maps.Clone(s.stored), nil, nil
 }
 
 var offsetSinks = map[string]*offsetSink{}

@@ -316,7 +316,7 @@ func (s *kafkaTxnSink) Write(ctx context.Context, b *Batch) error {
 	}
 	err = s.cl.ProduceSync(ctx, recs...).FirstErr()
 	if err == nil {
-		err = s.commitOffsets(ctx, b.Offsets)
+		err = s.commitOffsets(ctx, b.Offsets, b.Meta)
 	}
 	if err == nil {
 		err = s.cl.EndTransaction(ctx, kgo.TryCommit)
@@ -345,7 +345,7 @@ func (s *kafkaTxnSink) abort(ctx context.Context) error {
 // the sink's offsets group. The group has no members: the commit is the
 // standalone kind (generation -1), as with Kafka's own
 // sendOffsetsToTransaction for a consumer outside a group.
-func (s *kafkaTxnSink) commitOffsets(ctx context.Context, offsets map[int32]int64) error {
+func (s *kafkaTxnSink) commitOffsets(ctx context.Context, offsets map[int32]int64, meta map[int32]string) error {
 	if len(offsets) == 0 {
 		return nil
 	}
@@ -371,6 +371,9 @@ func (s *kafkaTxnSink) commitOffsets(ctx context.Context, offsets map[int32]int6
 	for _, p := range slices.Sorted(maps.Keys(offsets)) {
 		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch = p, offsets[p], -1
+		if m, ok := meta[p]; ok {
+			rp.Metadata = &m
+		}
 		rt.Partitions = append(rt.Partitions, rp)
 	}
 	req.Topics = append(req.Topics, rt)
@@ -390,7 +393,7 @@ func (s *kafkaTxnSink) commitOffsets(ctx context.Context, offsets map[int32]int6
 
 // StoredOffsets reads the offsets the sink's transactions committed,
 // waiting out any transaction still being decided.
-func (s *kafkaTxnSink) StoredOffsets(ctx context.Context) (map[int32]int64, error) {
+func (s *kafkaTxnSink) StoredOffsets(ctx context.Context) (map[int32]int64, map[int32]string, error) {
 	group := kafkaOffsetsGroup(s.job)
 	adm := kadm.NewClient(s.cl)
 	for attempt := 0; ; attempt++ {
@@ -400,21 +403,24 @@ func (s *kafkaTxnSink) StoredOffsets(ctx context.Context) (map[int32]int64, erro
 		}
 		switch {
 		case err == nil:
-			out := map[int32]int64{}
+			out, meta := map[int32]int64{}, map[int32]string{}
 			for p, o := range resp[s.topic] {
 				if o.At >= 0 {
 					out[p] = o.At
+					if o.Metadata != "" {
+						meta[p] = o.Metadata
+					}
 				}
 			}
-			return out, nil
+			return out, meta, nil
 		case errors.Is(err, kerr.GroupIDNotFound):
-			return map[int32]int64{}, nil // nothing committed yet
+			return map[int32]int64{}, nil, nil // nothing committed yet
 		case !kerr.IsRetriable(err) || attempt >= 120:
-			return nil, fmt.Errorf("kafka sink: offsets of %s: %w", group, err)
+			return nil, nil, fmt.Errorf("kafka sink: offsets of %s: %w", group, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, errors.Join(ctx.Err(), err)
+			return nil, nil, errors.Join(ctx.Err(), err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -306,11 +306,12 @@ func TestKafkaFencing(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer second.Close(ctx)
-			stored, err := second.(sink.OffsetStore).StoredOffsets(ctx)
+			stored, _, err := second.(sink.OffsetStore).StoredOffsets(ctx)
 			if err != nil || stored[0] != 5 {
 				t.Fatalf("stored offsets %v, %v; want partition 0 at 5", stored, err)
 			}
 			b := kafkaRows(t, "JSON", env.Output, 8)
+			b.Meta = map[int32]string{0: "frontier"}
 			err = first.Write(ctx, b)
 			if err == nil || !sink.IsPermanent(err) {
 				t.Fatalf("the fenced instance wrote: %v", err)
@@ -321,31 +322,42 @@ func TestKafkaFencing(t *testing.T) {
 			if recs := kafkaRead(t, target.Addr, topic); len(recs) != 5+8 {
 				t.Fatalf("%d committed records, want 13 (the zombie's batch must not be visible)", len(recs))
 			}
-			stored, err = second.(sink.OffsetStore).StoredOffsets(ctx)
-			if err != nil || stored[0] != 8 {
-				t.Fatalf("stored offsets %v, %v; want partition 0 at 8", stored, err)
+			stored, meta, err := second.(sink.OffsetStore).StoredOffsets(ctx)
+			if err != nil || stored[0] != 8 || meta[0] != "frontier" {
+				t.Fatalf("stored offsets %v %v, %v; want partition 0 at 8 with its metadata", stored, meta, err)
 			}
 		})
 	}
 }
 
 // TestKafkaCrash kills a job writing to Kafka at random points; a
-// read_committed reader sees every record exactly once.
+// read_committed reader sees every record, or every window of an
+// aggregation, exactly once.
 func TestKafkaCrash(t *testing.T) {
 	for _, target := range kafkatest.Targets(t) {
-		t.Run(target.Name, func(t *testing.T) {
-			topic := kafkaTopic(t, target.Addr, 2)
-			reader := newKafkaReader(t, target.Addr, topic)
-			jobtest.RunCrash(t, jobtest.Crash{Addr: target.Addr, ExactlyOnce: true,
-				Sink:    kafkaSpec(topic, map[string]any{"key": "id"}),
-				SinkEnv: sink.Env{KafkaCluster: kafkaEnv(target.Addr).KafkaCluster},
-				Delivered: func(context.Context) ([]int64, error) {
-					var b []byte
-					for _, r := range reader.read() {
-						b = append(b, r.Value...)
-					}
-					return jobtest.ParseIDs(b)
-				}})
-		})
+		for _, agg := range []bool{false, true} {
+			name := target.Name
+			if agg {
+				name += "/aggregate"
+			}
+			t.Run(name, func(t *testing.T) {
+				topic := kafkaTopic(t, target.Addr, 2)
+				reader := newKafkaReader(t, target.Addr, topic)
+				crash := jobtest.Crash{Addr: target.Addr, ExactlyOnce: true,
+					Sink:    kafkaSpec(topic, map[string]any{"key": "id"}),
+					SinkEnv: sink.Env{KafkaCluster: kafkaEnv(target.Addr).KafkaCluster},
+					Delivered: func(context.Context) ([]int64, error) {
+						var b []byte
+						for _, r := range reader.read() {
+							b = append(b, r.Value...)
+						}
+						return jobtest.ParseIDs(b)
+					}}
+				if agg {
+					crash.SQL, crash.Want = jobtest.AggregateSQL, jobtest.AggregateWant(3000, 3)
+				}
+				jobtest.RunCrash(t, crash)
+			})
+		}
 	}
 }

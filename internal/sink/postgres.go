@@ -298,7 +298,8 @@ func openPostgres(ctx context.Context, spec Spec, env Env) (Sink, error) {
 			return fail(err)
 		}
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (job, partition))`); err != nil {
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+postgresOffsetsTable+` (job text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, meta text NOT NULL DEFAULT '', PRIMARY KEY (job, partition));
+ALTER TABLE `+postgresOffsetsTable+` ADD COLUMN IF NOT EXISTS meta text NOT NULL DEFAULT ''`); err != nil {
 		return fail(c.scrub("create table "+postgresOffsetsTable, err))
 	}
 	s := &postgresSink{cfg: c, pool: pool, guard: newCloseGuard(),
@@ -415,8 +416,9 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 	}
 	parts := make([]int32, 0, len(b.Offsets))
 	offs := make([]int64, 0, len(b.Offsets))
+	metas := make([]string, 0, len(b.Offsets))
 	for _, p := range slices.Sorted(maps.Keys(b.Offsets)) {
-		parts, offs = append(parts, p), append(offs, b.Offsets[p])
+		parts, offs, metas = append(parts, p), append(offs, b.Offsets[p]), append(metas, b.Meta[p])
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// One writer per job key at a time, across sink instances (a task
@@ -424,7 +426,7 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		if _, err := tx.Exec(ctx, s.prelude); err != nil {
 			return s.cfg.scrub("lock offsets", err)
 		}
-		stored, err := s.stored(ctx, tx)
+		stored, _, err := s.stored(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -452,10 +454,14 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 			return err
 		}
 		if len(parts) > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` (job, partition, next_offset)
-SELECT $1, p, o FROM unnest($2::int[], $3::bigint[]) AS u(p, o)
-ON CONFLICT (job, partition) DO UPDATE SET next_offset = GREATEST(`+postgresOffsetsTable+`.next_offset, EXCLUDED.next_offset)`,
-				s.cfg.jobKey, parts, offs); err != nil {
+			// Offsets never go back; the metadata moves with them (an
+			// aggregation's frontier moves while its offsets wait for a
+			// window).
+			if _, err := tx.Exec(ctx, `INSERT INTO `+postgresOffsetsTable+` AS t (job, partition, next_offset, meta)
+SELECT $1, p, o, m FROM unnest($2::int[], $3::bigint[], $4::text[]) AS u(p, o, m)
+ON CONFLICT (job, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, meta = EXCLUDED.meta
+WHERE t.next_offset <= EXCLUDED.next_offset`,
+				s.cfg.jobKey, parts, offs, metas); err != nil {
 				return s.cfg.scrub("store offsets", err)
 			}
 		}
@@ -500,27 +506,31 @@ func (s *postgresSink) insert(ctx context.Context, tx pgx.Tx, recs []Record, bat
 
 func (s *postgresSink) stored(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
-}) (map[int32]int64, error) {
-	rows, err := q.Query(ctx, `SELECT partition, next_offset FROM `+postgresOffsetsTable+` WHERE job = $1`, s.cfg.jobKey)
+}) (map[int32]int64, map[int32]string, error) {
+	rows, err := q.Query(ctx, `SELECT partition, next_offset, meta FROM `+postgresOffsetsTable+` WHERE job = $1`, s.cfg.jobKey)
 	if err != nil {
-		return nil, s.cfg.scrub("read offsets", err)
+		return nil, nil, s.cfg.scrub("read offsets", err)
 	}
-	out := map[int32]int64{}
+	out, metas := map[int32]int64{}, map[int32]string{}
 	var p int32
 	var off int64
-	if _, err := pgx.ForEachRow(rows, []any{&p, &off}, func() error {
+	var meta string
+	if _, err := pgx.ForEachRow(rows, []any{&p, &off, &meta}, func() error {
 		out[p] = off
+		if meta != "" {
+			metas[p] = meta
+		}
 		return nil
 	}); err != nil {
-		return nil, s.cfg.scrub("read offsets", err)
+		return nil, nil, s.cfg.scrub("read offsets", err)
 	}
-	return out, nil
+	return out, metas, nil
 }
 
 // StoredOffsets returns the offsets stored for the sink's job key.
-func (s *postgresSink) StoredOffsets(ctx context.Context) (map[int32]int64, error) {
+func (s *postgresSink) StoredOffsets(ctx context.Context) (map[int32]int64, map[int32]string, error) {
 	if s.guard.isClosed() {
-		return nil, closedError("postgres")
+		return nil, nil, closedError("postgres")
 	}
 	return s.stored(ctx, s.pool)
 }

@@ -617,12 +617,13 @@ func TestPostgresAggregationResults(t *testing.T) {
 // every record is written exactly once. Plain inserts (COPY into the
 // table) would show a duplicate as a second row; upserts (through the
 // staging table) would hide one, so a trigger logs every row the sink
-// inserts or updates, and the log must hold each id once.
+// inserts or updates, and the log must hold each id once. An aggregation
+// must write each window once, from all its records.
 func TestPostgresCrash(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	c := pgConn(t, dsn)
 	for _, target := range kafkatest.Targets(t) {
-		for _, mode := range []string{"insert", "upsert"} {
+		for _, mode := range []string{"insert", "upsert", "aggregate"} {
 			t.Run(target.Name+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
 				table := "crash_" + target.Name + "_" + mode
@@ -638,18 +639,25 @@ CREATE TRIGGER log AFTER INSERT OR UPDATE ON `+table+` FOR EACH ROW EXECUTE FUNC
 						t.Fatal(err)
 					}
 				}
-				jobtest.RunCrash(t, jobtest.Crash{Addr: target.Addr, ExactlyOnce: true, SinkEnv: pgEnv,
-					Sink: sink.Spec{Type: "postgres", Settings: settings},
-					Delivered: func(ctx context.Context) ([]int64, error) {
-						rows, err := c.Query(ctx, read)
-						if err != nil {
-							if strings.Contains(err.Error(), "does not exist") {
-								return nil, nil
-							}
-							return nil, err
+				crash := jobtest.Crash{Addr: target.Addr, ExactlyOnce: true, SinkEnv: pgEnv}
+				if mode == "aggregate" {
+					crash.SQL, crash.Want = jobtest.AggregateSQL, jobtest.AggregateWant(3000, 3)
+				}
+				crash.Sink = sink.Spec{Type: "postgres", Settings: settings}
+				crash.Delivered = func(ctx context.Context) ([]int64, error) {
+					rows, err := c.Query(ctx, read)
+					if err != nil {
+						if strings.Contains(err.Error(), "does not exist") {
+							return nil, nil
 						}
-						return pgx.CollectRows(rows, pgx.RowTo[int64])
-					}})
+						return nil, err
+					}
+					return pgx.CollectRows(rows, pgx.RowTo[int64])
+				}
+				jobtest.RunCrash(t, crash)
+				if mode == "aggregate" {
+					return
+				}
 				var ts time.Time
 				if err := c.QueryRow(ctx, `SELECT ts FROM `+table+` WHERE id = 7`).Scan(&ts); err != nil || !ts.Equal(jobtest.BaseTime.Add(49*time.Second)) {
 					t.Fatalf("ts of id 7: %v %v", ts, err)

@@ -128,29 +128,31 @@ func TestPostgresStoredOffsets(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	s := pgOpen(t, pgSpec(dsn, nil))
 	os := s.(sink.OffsetStore)
-	if got, err := os.StoredOffsets(ctx); err != nil || len(got) != 0 {
+	if got, _, err := os.StoredOffsets(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("StoredOffsets of a new sink: %v, %v; want none", got, err)
 	}
-	for _, b := range []*sink.Batch{pgBatch("j", 0, 0, 3), pgBatch("j", 1, 10, 2), pgBatch("j", 0, 3, 4)} {
+	last := pgBatch("j", 0, 3, 4)
+	last.Meta = map[int32]string{0: "frontier"} // stored with the offset, and only where given
+	for _, b := range []*sink.Batch{pgBatch("j", 0, 0, 3), pgBatch("j", 1, 10, 2), last} {
 		if err := s.Write(ctx, b); err != nil {
 			t.Fatalf("Write %s: %v", b.ID, err)
 		}
 	}
-	want := map[int32]int64{0: 7, 1: 12}
-	if got, err := os.StoredOffsets(ctx); err != nil || !maps.Equal(got, want) {
-		t.Fatalf("StoredOffsets: %v, %v; want %v", got, err, want)
+	want, wantMeta := map[int32]int64{0: 7, 1: 12}, map[int32]string{0: "frontier"}
+	if got, meta, err := os.StoredOffsets(ctx); err != nil || !maps.Equal(got, want) || !maps.Equal(meta, wantMeta) {
+		t.Fatalf("StoredOffsets: %v %v, %v; want %v %v", got, meta, err, want, wantMeta)
 	}
 	// A sink opened later (the job restarted) resumes from them.
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s2 := pgOpen(t, pgSpec(dsn, nil))
-	if got, err := s2.(sink.OffsetStore).StoredOffsets(ctx); err != nil || !maps.Equal(got, want) {
+	if got, _, err := s2.(sink.OffsetStore).StoredOffsets(ctx); err != nil || !maps.Equal(got, want) {
 		t.Fatalf("StoredOffsets after reopening: %v, %v; want %v", got, err, want)
 	}
 	// Another job key on the same table has offsets of its own.
 	s3 := pgOpen(t, pgSpec(dsn, map[string]any{"jobKey": "other"}))
-	if got, err := s3.(sink.OffsetStore).StoredOffsets(ctx); err != nil || len(got) != 0 {
+	if got, _, err := s3.(sink.OffsetStore).StoredOffsets(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("StoredOffsets of another job key: %v, %v; want none", got, err)
 	}
 	if n := len(pgRows(t, pgConn(t, dsn), "events")); n != 9 {

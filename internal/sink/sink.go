@@ -44,6 +44,11 @@ type Batch struct {
 	// after this batch: what the runtime commits once the batch is
 	// acknowledged. Exactly-once sinks store them with their own write.
 	Offsets map[int32]int64
+	// Meta holds, for some partitions of Offsets, the runtime's metadata
+	// of that offset (an aggregation's replay bounds and emission
+	// frontier): opaque text of at most a few hundred bytes that
+	// exactly-once sinks store with the offset and give back with it.
+	Meta map[int32]string
 	// ID identifies the batch for idempotency: "<job>/<partition>/<first
 	// offset>+<rows>" of its first record (derived from the watermark for
 	// aggregations). A batch that is retried keeps its ID.
@@ -75,12 +80,14 @@ type Sink interface {
 }
 
 // OffsetStore is implemented by exactly-once sinks that store source
-// offsets with their own writes (Batch.Offsets); the runtime then resumes
-// from StoredOffsets instead of the consumer group's commits.
+// offsets with their own writes (Batch.Offsets and Batch.Meta); the
+// runtime then resumes from StoredOffsets when they are ahead of the
+// consumer group's commits.
 type OffsetStore interface {
 	// StoredOffsets returns, per partition, the next offset to consume as
-	// of the last acknowledged batch; partitions never written are absent.
-	StoredOffsets(ctx context.Context) (map[int32]int64, error)
+	// of the last acknowledged batch, and the Meta stored with it;
+	// partitions never written are absent.
+	StoredOffsets(ctx context.Context) (offsets map[int32]int64, meta map[int32]string, err error)
 }
 
 // ErrClosed is wrapped by the error of a Write after Close. It is

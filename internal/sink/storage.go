@@ -71,6 +71,7 @@ type storageSink struct {
 	rolls    map[int32]*storageRoll // by source partition; -1: aggregation results
 	buffered int64                  // bytes of records in every roll
 	offsets  map[int32]int64        // of the last batch of aggregation results
+	meta     map[int32]string       // and its Meta
 	lastType string                 // the last content type checked
 	retryAt  time.Time              // the age loop's next attempt after a failure
 	backoff  time.Duration
@@ -95,6 +96,7 @@ type storageRoll struct {
 	// Aggregation results: the committed offsets, the rolls committed,
 	// and the batch last taken (a retried batch is not taken twice).
 	offsets   map[int32]int64
+	meta      map[int32]string
 	rolls     int64
 	lastBatch string
 
@@ -221,7 +223,7 @@ func (s *storageSink) load(ctx context.Context) error {
 		r := s.roll(part)
 		r.updated = st.Updated
 		if part < 0 {
-			r.offsets, r.rolls = st.Offsets, st.Rolls
+			r.offsets, r.meta, r.rolls = st.Offsets, st.Meta, st.Rolls
 			if st.Intent != nil {
 				if err := s.resolveAgg(ctx, r, st.Intent); err != nil {
 					return err
@@ -255,7 +257,7 @@ func (s *storageSink) resolveAgg(ctx context.Context, r *storageRoll, in *storag
 		all = all && ok
 	}
 	if all {
-		r.offsets, r.rolls = in.ToOffsets, r.rolls+1
+		r.offsets, r.meta, r.rolls = in.ToOffsets, in.ToMeta, r.rolls+1
 		s.log.Info("storage sink: committed the aggregation roll a crash interrupted", "job", s.job, "objects", len(in.Objects))
 	} else {
 		for _, k := range in.Objects {
@@ -263,7 +265,7 @@ func (s *storageSink) resolveAgg(ctx context.Context, r *storageRoll, in *storag
 				return storageError(s.cfg, "delete "+k, err)
 			}
 		}
-		r.offsets = in.FromOffsets
+		r.offsets, r.meta = in.FromOffsets, in.FromMeta
 		s.log.Info("storage sink: removed the aggregation roll a crash interrupted; the job computes it again", "job", s.job, "objects", len(in.Objects))
 	}
 	return s.saveState(ctx, r, nil)
@@ -281,7 +283,7 @@ func (s *storageSink) saveState(ctx context.Context, r *storageRoll, in *storage
 			st.Next = &n
 		}
 	} else {
-		st.Task, st.Offsets, st.Rolls = s.task, r.offsets, r.rolls
+		st.Task, st.Offsets, st.Meta, st.Rolls = s.task, r.offsets, r.meta, r.rolls
 	}
 	data, err := json.Marshal(&st)
 	if err != nil {
@@ -299,12 +301,13 @@ func (s *storageSink) saveState(ctx context.Context, r *storageRoll, in *storage
 // committed roll; for a partition whose roll a crash interrupted, the
 // roll's first offset, so that the runtime reads it again. For an
 // aggregation, the job's offsets stored with its last committed roll.
-func (s *storageSink) StoredOffsets(context.Context) (map[int32]int64, error) {
+func (s *storageSink) StoredOffsets(context.Context) (map[int32]int64, map[int32]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, fmt.Errorf("storage sink: %w", ErrClosed)
+		return nil, nil, fmt.Errorf("storage sink: %w", ErrClosed)
 	}
+	var meta map[int32]string
 	out := map[int32]int64{}
 	when := map[int32]time.Time{}
 	for p, r := range s.rolls {
@@ -327,10 +330,16 @@ func (s *storageSink) StoredOffsets(context.Context) (map[int32]int64, error) {
 		for p, off := range agg.offsets {
 			if t, ok := when[p]; !ok || agg.updated.After(t) {
 				out[p] = off
+				if m, ok := agg.meta[p]; ok {
+					if meta == nil {
+						meta = map[int32]string{}
+					}
+					meta[p] = m
+				}
 			}
 		}
 	}
-	return out, nil
+	return out, meta, nil
 }
 
 // Write takes the batch's records into the rolls of their partitions and
@@ -364,7 +373,7 @@ func (s *storageSink) Write(ctx context.Context, b *Batch) error {
 			}
 			r.lastBatch = b.ID
 		}
-		s.offsets = maps.Clone(b.Offsets)
+		s.offsets, s.meta = maps.Clone(b.Offsets), maps.Clone(b.Meta)
 	} else {
 		for i := range b.Records {
 			rec := &b.Records[i]
@@ -549,6 +558,7 @@ func (s *storageSink) flush(ctx context.Context, r *storageRoll, n int, now time
 			}
 		} else {
 			in.FromOffsets, in.ToOffsets, in.Records = r.offsets, s.offsets, n
+			in.FromMeta, in.ToMeta = r.meta, s.meta
 		}
 		r.cut, r.cutWritten = in, false
 	}
@@ -592,14 +602,14 @@ func (s *storageSink) flush(ctx context.Context, r *storageRoll, n int, now time
 			return storageError(s.cfg, "delete "+k, err)
 		}
 	}
-	prevNext, prevOffsets, prevRolls := r.next, r.offsets, r.rolls
+	prevNext, prevOffsets, prevMeta, prevRolls := r.next, r.offsets, r.meta, r.rolls
 	if r.part >= 0 {
 		r.next = in.To
 	} else {
-		r.offsets, r.rolls = in.ToOffsets, r.rolls+1
+		r.offsets, r.meta, r.rolls = in.ToOffsets, in.ToMeta, r.rolls+1
 	}
 	if err := s.saveState(ctx, r, nil); err != nil {
-		r.next, r.offsets, r.rolls = prevNext, prevOffsets, prevRolls
+		r.next, r.offsets, r.meta, r.rolls = prevNext, prevOffsets, prevMeta, prevRolls
 		return err
 	}
 	s.log.Debug("storage sink: roll written", "job", s.job, "partition", r.part, "records", n, "objects", len(objs), "next", r.next)

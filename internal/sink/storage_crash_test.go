@@ -41,6 +41,15 @@ func TestStorageCrash(t *testing.T) {
 					"maxRecords": 150, "maxAge": "300ms"}},
 				Delivered: func(context.Context) ([]int64, error) { return fileBucketIDs(dir) }})
 		})
+		t.Run(target.Name+"/file/aggregate", func(t *testing.T) {
+			dir := t.TempDir()
+			jobtest.RunCrash(t, jobtest.Crash{Addr: target.Addr, ExactlyOnce: true,
+				SQL: jobtest.AggregateSQL, Want: jobtest.AggregateWant(3000, 3),
+				Sink: sink.Spec{Type: "storage", Settings: map[string]any{
+					"url": "file://" + dir, "path": "windows/{hour}/", "timeColumn": "window_end",
+					"maxRecords": 20, "maxAge": "300ms"}},
+				Delivered: func(context.Context) ([]int64, error) { return fileBucketIDs(dir) }})
+		})
 		t.Run(target.Name+"/s3", func(t *testing.T) {
 			store := testenv.S3Store(t)
 			var id [6]byte

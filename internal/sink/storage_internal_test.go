@@ -450,7 +450,7 @@ func keysOf(m map[string][]byte) []string {
 
 func storedOffsets(t *testing.T, s *storageSink) map[int32]int64 {
 	t.Helper()
-	got, err := s.StoredOffsets(context.Background())
+	got, _, err := s.StoredOffsets(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1123,7 +1123,7 @@ func TestStorageClosedAndJobless(t *testing.T) {
 	if err := s.Write(context.Background(), f.batch(0, ids(0, 1))); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Write after Close: %v", err)
 	}
-	if _, err := s.StoredOffsets(context.Background()); !errors.Is(err, ErrClosed) {
+	if _, _, err := s.StoredOffsets(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("StoredOffsets after Close: %v", err)
 	}
 	env := f.env

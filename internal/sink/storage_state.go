@@ -31,6 +31,8 @@ type storageState struct {
 	// Offsets are, for aggregation results, the job's offsets to resume
 	// from (held back to open windows) as of the last committed roll.
 	Offsets map[int32]int64 `json:"offsets,omitempty"`
+	// Meta is the runtime's metadata of Offsets (Batch.Meta).
+	Meta map[int32]string `json:"meta,omitempty"`
 	// Rolls counts the committed rolls of aggregation results, which name
 	// their objects.
 	Rolls   int64          `json:"rolls,omitempty"`
@@ -45,8 +47,10 @@ type storageIntent struct {
 	From int64 `json:"from"`
 	To   int64 `json:"to"`
 	// For aggregation results: the offsets before and after the roll.
-	FromOffsets map[int32]int64 `json:"fromOffsets,omitempty"`
-	ToOffsets   map[int32]int64 `json:"toOffsets,omitempty"`
+	FromOffsets map[int32]int64  `json:"fromOffsets,omitempty"`
+	ToOffsets   map[int32]int64  `json:"toOffsets,omitempty"`
+	FromMeta    map[int32]string `json:"fromMeta,omitempty"`
+	ToMeta      map[int32]string `json:"toMeta,omitempty"`
 	// Records in the roll (aggregation results).
 	Records int `json:"records,omitempty"`
 	// Time is the roll's write time: the time of records without an

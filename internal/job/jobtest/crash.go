@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -54,8 +55,11 @@ type Crash struct {
 	// let finish (default 4).
 	Kills int
 	// SQL is the query (default "SELECT id, name, ts FROM tenant"); it
-	// must keep every id.
+	// must keep every id, or produce the ids Want names (AggregateSQL).
 	SQL string
+	// Want are the ids the destination must end up holding, each once;
+	// default 0..N-1.
+	Want []int64
 	// Job is the job id (default: from the topic name, unique per call).
 	Job string
 	// The sink, the format of its records and the guarantee asked.
@@ -70,6 +74,30 @@ type Crash struct {
 }
 
 var schemaAvro = avro.MustParse(Schema)
+
+// AggregateSQL is a query for RunCrash over 1-minute tumbling windows:
+// each window's row has as id its first id × 100 + its count of records,
+// so a window emitted twice, or emitted from part of its records after a
+// restart, shows as a wrong id. AggregateWant gives the ids.
+const AggregateSQL = "SELECT MIN(id) * 100 + COUNT(*) AS id, COUNT(*) AS n, WINDOW_END AS window_end " +
+	"FROM tenant GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)"
+
+// AggregateWant is what AggregateSQL emits for RunCrash's n records on
+// its partitions (record id goes to partition id mod partitions) under
+// the default lateness of 5 seconds: every window the watermark passes,
+// that is every window ending at or before the last partition's highest
+// event time less 5 seconds.
+func AggregateWant(n, partitions int) []int64 {
+	const step, size = 7 * time.Second, time.Minute
+	last := time.Duration(max(0, n-partitions)) * step
+	var want []int64
+	for k := time.Duration(0); (k+1)*size <= last-5*time.Second; k++ {
+		first := int64((k*size + step - 1) / step)
+		end := min(int64(n), int64(((k+1)*size+step-1)/step))
+		want = append(want, first*100+end-first)
+	}
+	return want
+}
 
 // RunCrash produces N records with known ids, runs the job, kills it
 // abruptly (its context cancelled, mid-batch if it is in one: no flush,
@@ -103,7 +131,13 @@ func RunCrash(t testing.TB, c Crash) string {
 	rng := rand.New(rand.NewPCG(uint64(seed), 9))
 	t.Logf("crash run: job %s, %d records, %d kills, seed %d", c.Job, c.Records, c.Kills, seed)
 
-	cl := kafkatest.NewClient(t, c.Addr, kgo.DefaultProduceTopic(topic))
+	if c.Want == nil {
+		c.Want = make([]int64, c.Records)
+		for i := range c.Want {
+			c.Want[i] = int64(i)
+		}
+	}
+	cl := kafkatest.NewClient(t, c.Addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	adm := kadm.NewClient(cl)
 	ctx := context.Background()
 	if resp, err := adm.CreateTopic(ctx, c.Partitions, -1, nil, topic); err != nil || resp.Err != nil {
@@ -116,7 +150,7 @@ func RunCrash(t testing.TB, c Crash) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, &kgo.Record{Key: []byte(strconv.Itoa(id)), Value: v,
+		recs = append(recs, &kgo.Record{Key: []byte(strconv.Itoa(id)), Value: v, Partition: int32(id) % c.Partitions,
 			Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(1)}}})
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
@@ -140,7 +174,7 @@ func RunCrash(t testing.TB, c Crash) string {
 	crashPoints.Store(c.Job, cp)
 	defer crashPoints.Delete(c.Job)
 	spec.Sink = sink.Spec{Type: crashSinkType, Settings: map[string]any{"job": c.Job}}
-	batches := c.Records / 60 // batches of 5 to 125 rows, 65 on average
+	batches := len(c.Want) / 60 // batches of 5 to 125 rows, 65 on average
 	for kill := range c.Kills {
 		// Batches of varying size, so that batch boundaries move between
 		// runs.
@@ -174,10 +208,6 @@ func RunCrash(t testing.TB, c Crash) string {
 	if err != nil {
 		t.Fatalf("start (last run): %v", err)
 	}
-	want := make([]int64, c.Records)
-	for i := range want {
-		want[i] = int64(i)
-	}
 	var got []int64
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -185,7 +215,7 @@ func RunCrash(t testing.TB, c Crash) string {
 		if err != nil {
 			t.Fatalf("read the destination: %v", err)
 		}
-		if len(got) >= c.Records || time.Now().After(deadline) {
+		if len(got) >= len(c.Want) || time.Now().After(deadline) {
 			break
 		}
 		select {
@@ -203,7 +233,7 @@ func RunCrash(t testing.TB, c Crash) string {
 	if got, err = c.Delivered(ctx); err != nil {
 		t.Fatalf("read the destination: %v", err)
 	}
-	if err := exactlyOnce(got, c.Records); err != nil {
+	if err := exactlyOnce(got, c.Want); err != nil {
 		t.Fatal(err)
 	}
 	return c.Job
@@ -325,30 +355,31 @@ type crashStoreSink struct {
 	sink.OffsetStore
 }
 
-// exactlyOnce checks that ids are 0..n-1, each once.
-func exactlyOnce(ids []int64, n int) error {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	var dup, missing []int64
-	next := int64(0)
-	for i, id := range ids {
-		if i > 0 && ids[i-1] == id {
+// exactlyOnce checks that ids are want, each once.
+func exactlyOnce(ids, want []int64) error {
+	count := make(map[int64]int, len(want))
+	for _, id := range want {
+		count[id]--
+	}
+	for _, id := range ids {
+		count[id]++
+	}
+	var dup, missing, extra []int64
+	for _, id := range slices.Sorted(maps.Keys(count)) {
+		switch n := count[id]; {
+		case n > 0 && slices.Contains(want, id):
 			dup = append(dup, id)
-			continue
+		case n > 0:
+			extra = append(extra, id)
+		case n < 0:
+			missing = append(missing, id)
 		}
-		for ; next < id && next < int64(n); next++ {
-			missing = append(missing, next)
-		}
-		next = id + 1
 	}
-	for ; next < int64(n); next++ {
-		missing = append(missing, next)
-	}
-	if len(dup) == 0 && len(missing) == 0 && len(ids) == n {
+	if len(dup) == 0 && len(missing) == 0 && len(extra) == 0 {
 		return nil
 	}
-	return fmt.Errorf("destination holds %d ids for %d records: %d duplicated (first %v), %d missing (first %v)",
-		len(ids), n, len(dup), dup[:min(len(dup), 10)], len(missing), missing[:min(len(missing), 10)])
+	return fmt.Errorf("destination holds %d ids, want %d: %d duplicated (first %v), %d missing (first %v), %d unexpected (first %v)",
+		len(ids), len(want), len(dup), dup[:min(len(dup), 10)], len(missing), missing[:min(len(missing), 10)], len(extra), extra[:min(len(extra), 10)])
 }
 
 // ParseIDs reads the "id" of every JSON object in NDJSON (or a JSON array

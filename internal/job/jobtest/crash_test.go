@@ -3,11 +3,14 @@ package jobtest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/sink"
@@ -22,16 +25,51 @@ func TestExactlyOnceCheck(t *testing.T) {
 		{[]int64{2, 0, 1}, 3, ""},
 		{[]int64{0, 1, 1, 2}, 3, "1 duplicated (first [1])"},
 		{[]int64{0, 2}, 3, "1 missing (first [1])"},
-		{[]int64{0, 1, 2, 3}, 3, "holds 4 ids"},
+		{[]int64{0, 1, 2, 3}, 3, "1 unexpected (first [3])"},
 		{nil, 2, "2 missing (first [0 1])"},
 	} {
-		err := exactlyOnce(c.ids, c.n)
+		want := make([]int64, c.n)
+		for i := range want {
+			want[i] = int64(i)
+		}
+		err := exactlyOnce(c.ids, want)
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%v of %d: %v", c.ids, c.n, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%v of %d: got %v, want %q", c.ids, c.n, err, c.want)
 		}
+	}
+}
+
+// TestAggregateWant checks AggregateWant against windows counted from the
+// records' event times.
+func TestAggregateWant(t *testing.T) {
+	const n, parts = 3000, 3
+	first, count := map[int64]int64{}, map[int64]int64{}
+	var last time.Time // highest event time of the partition behind
+	for id := range int64(n) {
+		ts := BaseTime.Add(time.Duration(id) * 7 * time.Second)
+		w := ts.Truncate(time.Minute).Unix()
+		if _, ok := first[w]; !ok {
+			first[w] = id
+		}
+		count[w]++
+		if id == n-parts {
+			last = ts
+		}
+	}
+	var want []int64
+	for _, w := range slices.Sorted(maps.Keys(first)) {
+		if !time.Unix(w, 0).Add(time.Minute).After(last.Add(-5 * time.Second)) {
+			want = append(want, first[w]*100+count[w])
+		}
+	}
+	if got := AggregateWant(n, parts); !slices.Equal(got, want) {
+		t.Fatalf("AggregateWant:\n got %v\nwant %v", got, want)
+	}
+	if len(want) < 300 {
+		t.Fatalf("%d windows", len(want))
 	}
 }
 
