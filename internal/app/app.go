@@ -189,7 +189,7 @@ func (p *Process) Run(ctx context.Context) error {
 	}
 	if p.hasRole(RoleWorker) {
 		runner := subscription.NewRunner(p.Subscriptions, subscription.RunnerConfig{Node: p.node.ID, Catalog: p.Catalog,
-			Jobs: job.Deps{Metrics: p.Jobs}, Logger: p.log.With("loop", "subscriptions")})
+			Jobs: job.Deps{Metrics: p.Jobs}, Events: p.Events, Logger: p.log.With("loop", "subscriptions")})
 		add("subscription runner", runner.Run)
 	}
 	err := g.Run()

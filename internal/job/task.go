@@ -166,6 +166,7 @@ type Task struct {
 	dlq   *kafkaDeadLetters
 	stats *taskMetrics
 
+	parts    []int32            // the partitions consumed, sorted
 	polled   atomic.Int64       // records taken from the client, for tests of backpressure
 	stopPoll context.CancelFunc // ends the current poll; the loop then checkpoints
 	stopping chan struct{}
@@ -258,6 +259,8 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 		parts = append(parts, p)
 		consume[p] = kgo.NewOffset().At(o)
 	}
+	slices.Sort(parts)
+	t.parts = parts
 	t.pipe.Engine().AssignPartitions(parts...)
 	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: consume})
 	t.stats.setState(StateRunning)
@@ -544,6 +547,9 @@ func (t *Task) Stop(ctx context.Context) (Checkpoint, error) {
 	}
 	return t.ckpt, t.err
 }
+
+// Partitions returns the partitions the task consumes, sorted.
+func (t *Task) Partitions() []int32 { return slices.Clone(t.parts) }
 
 // Done is closed when the task has ended, by Stop, failure or its context.
 func (t *Task) Done() <-chan struct{} { return t.done }

@@ -41,6 +41,7 @@ type Spec struct {
 	DeliveryGuarantee string            `json:"deliveryGuarantee,omitempty" doc:"at-least-once (default) or exactly-once, which the kafka, postgres and storage sinks support (see docs/sinks.md)."`
 	Lateness          string            `json:"lateness,omitempty" doc:"Allowed lateness of a windowed aggregation, e.g. '5 seconds' (the default) or '1 minute'."`
 	Labels            map[string]string `json:"labels,omitempty" doc:"Free-form labels, up to 32."`
+	Rollback          bool              `json:"rollback,omitempty" doc:"When an update's new epoch cannot start (its sink unreachable, say) after 3 attempts, go back to the last spec that ran (a new epoch) instead of retrying it with backoff."`
 }
 
 // FormatOptions are the options of the output format (docs/formats.md);
@@ -113,10 +114,19 @@ type storedSpec struct {
 	DeliveryGuarantee string            `json:"deliveryGuarantee"`
 	Lateness          string            `json:"lateness"`
 	Labels            map[string]string `json:"labels,omitempty"`
+	Rollback          bool              `json:"rollback,omitempty"`
 }
 
 func encodeSpec(s Spec) ([]byte, error) {
-	return json.Marshal(storedSpec{s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels})
+	return json.Marshal(storedSpec{s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels, s.Rollback})
+}
+
+// jobSpec is the part of a spec the job runs: a change to it is a new
+// epoch. Labels and rollback are not.
+func jobSpec(s Spec) []byte {
+	s.Labels, s.Rollback = nil, false
+	b, _ := encodeSpec(s)
+	return b
 }
 
 func decodeSpec(s *Spec, b []byte) error {
@@ -124,8 +134,8 @@ func decodeSpec(s *Spec, b []byte) error {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return err
 	}
-	s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels =
-		st.SQL, st.OutputFormat, st.FormatOptions, st.Sink, st.StartFrom, st.DeliveryGuarantee, st.Lateness, st.Labels
+	s.SQL, s.OutputFormat, s.FormatOptions, s.Sink, s.StartFrom, s.DeliveryGuarantee, s.Lateness, s.Labels, s.Rollback =
+		st.SQL, st.OutputFormat, st.FormatOptions, st.Sink, st.StartFrom, st.DeliveryGuarantee, st.Lateness, st.Labels, st.Rollback
 	return nil
 }
 

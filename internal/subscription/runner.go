@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/catalog"
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/sluicehq/sluice/internal/decode"
+	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/job"
 	sluicesql "github.com/sluicehq/sluice/internal/sql"
 	"github.com/sluicehq/sluice/internal/store"
@@ -53,6 +56,7 @@ type Status struct {
 	InPerSecond   float64        `json:"recordsInPerSecond" doc:"Records consumed per second over the last minute."`
 	OutPerSecond  float64        `json:"recordsOutPerSecond" doc:"Result rows delivered per second over the last minute."`
 	Lag           []PartitionLag `json:"lag"`
+	Update        *Update        `json:"update,omitempty" doc:"While actualState is updating: the epoch change in progress."`
 	LastError     string         `json:"lastError,omitempty"`
 	LastErrorAt   time.Time      `json:"lastErrorAt,omitzero"`
 	UpdatedAt     time.Time      `json:"updatedAt,omitzero" doc:"When the worker last reported."`
@@ -95,6 +99,9 @@ type RunnerConfig struct {
 	Catalog *catalog.Service
 	Jobs    job.Deps // Schemas is filled per subscription
 	Logger  *slog.Logger
+	// Events, when set, records what the runner does to jobs: starts,
+	// updates, stops, failed starts, rollbacks.
+	Events *events.Log
 }
 
 // Runner is the worker side of subscriptions: it takes the lease of every
@@ -109,14 +116,26 @@ type Runner struct {
 	runs map[string]*run
 	// cache is shared by every job's decoders.
 	cache *decode.Cache
+	// admins are admin clients of the clusters jobs read, for the
+	// partition check.
+	admins             map[string]*kadm.Client
+	lastPartitionCheck time.Time
 }
 
 // run is one subscription this worker runs.
 type run struct {
-	task      *job.Task
-	cancel    context.CancelFunc
-	epoch     int64
-	schema    int
+	task   *job.Task
+	cancel context.CancelFunc
+	epoch  int64
+	schema int
+	// The topic the task reads, its cluster and its partitions.
+	topic, cluster string
+	parts          []int32
+	// update is the epoch change in progress; reason, why the next one
+	// was asked for (when the runner asked).
+	update *Update
+	reason string
+
 	lastErr   string
 	lastErrAt time.Time
 	failures  int
@@ -134,7 +153,7 @@ func NewRunner(svc *Service, cfg RunnerConfig) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Runner{svc: svc, cfg: cfg, log: cfg.Logger, runs: map[string]*run{}, cache: decode.NewCache(256)}
+	return &Runner{svc: svc, cfg: cfg, log: cfg.Logger, runs: map[string]*run{}, cache: decode.NewCache(256), admins: map[string]*kadm.Client{}}
 }
 
 // Run reconciles every second until ctx ends, then stops every job at a
@@ -156,8 +175,9 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) stopAll(ctx context.Context) {
+	defer r.closeAdmins()
 	for id, rn := range r.runs {
-		r.stop(ctx, id, rn)
+		_, _ = r.stop(ctx, id, rn)
 		if _, err := r.svc.db.Exec(ctx, `DELETE FROM subscription_runs WHERE id = ? AND owner = ?`, id, r.cfg.Node); err != nil {
 			r.log.Warn("release lease", "subscription", id, "err", err)
 		}
@@ -179,7 +199,7 @@ func (r *Runner) reconcile(ctx context.Context) error {
 		}
 		if !held {
 			if rn := r.runs[sub.ID]; rn != nil { // lost it: another worker runs it now
-				r.stop(ctx, sub.ID, rn)
+				_, _ = r.stop(ctx, sub.ID, rn)
 				delete(r.runs, sub.ID)
 			}
 			continue
@@ -188,10 +208,11 @@ func (r *Runner) reconcile(ctx context.Context) error {
 	}
 	for id, rn := range r.runs {
 		if !seen[id] {
-			r.stop(ctx, id, rn)
+			_, _ = r.stop(ctx, id, rn)
 			delete(r.runs, id)
 		}
 	}
+	r.watchPartitions(ctx)
 	return nil
 }
 
@@ -227,7 +248,7 @@ func (r *Runner) one(ctx context.Context, sub Subscription) {
 	actual := StateRunning
 	switch {
 	case !sub.deletedAt.IsZero():
-		r.stop(ctx, sub.ID, rn)
+		_, _ = r.stop(ctx, sub.ID, rn)
 		if sub.purgeOffsets {
 			if err := r.purge(ctx, sub); err != nil {
 				r.fail(rn, fmt.Errorf("purge offsets: %w", err))
@@ -242,7 +263,8 @@ func (r *Runner) one(ctx context.Context, sub Subscription) {
 		delete(r.runs, sub.ID)
 		return
 	case sub.State == Paused:
-		r.stop(ctx, sub.ID, rn)
+		_, _ = r.stop(ctx, sub.ID, rn)
+		rn.update = nil
 		actual = StatePaused
 	default:
 		if rn.task != nil {
@@ -254,21 +276,30 @@ func (r *Runner) one(ctx context.Context, sub Subscription) {
 			}
 		}
 		if rn.task != nil && rn.epoch != sub.Epoch {
-			r.report(ctx, sub, rn, StateUpdating)
-			r.stop(ctx, sub.ID, rn)
+			r.beginUpdate(ctx, sub, rn)
 		}
 		if rn.task == nil {
+			if rn.update != nil {
+				rn.update.ToEpoch = sub.Epoch // changed again while it could not start
+			}
 			if time.Now().Before(rn.retryAt) {
 				actual = StateFailed
 				break
 			}
 			if err := r.start(ctx, sub, rn); err != nil {
 				r.fail(rn, err)
+				r.startFailed(ctx, sub, rn, err)
 				actual = StateFailed
 			} else {
 				rn.failures = 0
+				r.started(ctx, sub, rn)
 			}
 		}
+	}
+	if actual == StateFailed && rn.update != nil {
+		// An update whose new epoch cannot start yet: the old epoch's
+		// checkpoint holds, and the status says what is being retried.
+		actual = StateUpdating
 	}
 	r.report(ctx, sub, rn, actual)
 }
@@ -321,24 +352,28 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 		return err
 	}
 	rn.task, rn.cancel, rn.epoch, rn.schema, rn.samples = task, cancel, sub.Epoch, sub.SchemaVersion, nil
-	r.log.Info("job started", "subscription", sub.ID, "epoch", sub.Epoch, "topic", route.Topic)
+	rn.topic, rn.cluster, rn.parts = route.Topic, route.Cluster, task.Partitions()
+	r.log.Info("job started", "subscription", sub.ID, "epoch", sub.Epoch, "topic", route.Topic, "partitions", len(rn.parts))
 	return nil
 }
 
-// stop stops a job at a checkpoint (abruptly if that takes too long).
-func (r *Runner) stop(ctx context.Context, id string, rn *run) {
+// stop stops a job at a checkpoint (abruptly if that takes too long) and
+// returns the checkpoint.
+func (r *Runner) stop(ctx context.Context, id string, rn *run) (job.Checkpoint, error) {
 	if rn.task == nil {
-		return
+		return job.Checkpoint{}, errors.New("not running")
 	}
 	sctx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
-	if ckpt, err := rn.task.Stop(sctx); err != nil {
+	ckpt, err := rn.task.Stop(sctx)
+	if err != nil {
 		r.log.Warn("job did not stop at a checkpoint", "subscription", id, "err", err)
 	} else {
 		r.log.Info("job stopped", "subscription", id, "epoch", rn.epoch, "offsets", ckpt.Offsets)
 	}
 	rn.cancel()
 	rn.task, rn.cancel = nil, nil
+	return ckpt, err
 }
 
 func (r *Runner) purge(ctx context.Context, sub Subscription) error {
@@ -356,7 +391,7 @@ func (r *Runner) purge(ctx context.Context, sub Subscription) error {
 // report writes the subscription's status under this node's lease.
 func (r *Runner) report(ctx context.Context, sub Subscription, rn *run, actual string) {
 	now := time.Now().UTC()
-	st := Status{ActualState: actual, Worker: r.cfg.Node, Epoch: rn.epoch, SchemaVersion: rn.schema,
+	st := Status{ActualState: actual, Worker: r.cfg.Node, Epoch: rn.epoch, SchemaVersion: rn.schema, Update: rn.update,
 		LastError: rn.lastErr, LastErrorAt: rn.lastErrAt, UpdatedAt: now, Lag: []PartitionLag{}}
 	if rn.task != nil {
 		stats := rn.task.Stats()

@@ -398,9 +398,7 @@ func (s *Service) Replace(ctx context.Context, id string, spec Spec, ifMatch int
 		if spec.Tenant != sub.Tenant {
 			return invalid("body.tenant", "cannot change from %q: create a new subscription", sub.Tenant)
 		}
-		old, _ := encodeSpec(sub.Spec)
-		now, _ := encodeSpec(spec)
-		if !bytes.Equal(old, now) || sub.SchemaVersion != c.SchemaVersion {
+		if !bytes.Equal(jobSpec(sub.Spec), jobSpec(spec)) || sub.SchemaVersion != c.SchemaVersion {
 			sub.Epoch++
 		}
 		sub.Spec, sub.SchemaVersion = spec, c.SchemaVersion

@@ -1,0 +1,270 @@
+package subscription
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/sluicehq/sluice/internal/events"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+)
+
+// Reliable update: a change to a subscription's job (its spec, its reader
+// schema version, the partition count of its topic) is a new epoch, and
+// the worker running the job moves it from epoch N to N+1 by stopping N at
+// a checkpoint (its sink flushed and acknowledged, its offsets and, for an
+// aggregation, its emission frontier committed) and starting N+1 from that
+// checkpoint (see job.Checkpoint). docs/jobs.md tells the whole story.
+
+const (
+	// rollbackAfter is how many failed starts of an update's new epoch a
+	// subscription with rollback allows before going back to its last
+	// good spec.
+	rollbackAfter = 3
+	// partitionCheck is how often the runner looks at the partition
+	// counts of its jobs' topics: one metadata request per cluster.
+	partitionCheck = 2 * time.Second
+)
+
+// Update is an epoch change in progress, as status shows it.
+type Update struct {
+	FromEpoch int64     `json:"fromEpoch"`
+	ToEpoch   int64     `json:"toEpoch"`
+	Since     time.Time `json:"since" doc:"When the worker began stopping the old epoch."`
+	Reason    string    `json:"reason,omitempty"`
+	// StopOffsets are the old epoch's exact stop offsets, per partition.
+	StopOffsets map[int32]int64 `json:"stopOffsets,omitempty" doc:"Where the old epoch stopped: per partition, the offset after the last record it took."`
+	Attempts    int             `json:"attempts,omitempty" doc:"Failed starts of the new epoch so far."`
+}
+
+// Event kinds the runner records (internal/events).
+const (
+	EventJobStarted           = "job.started"
+	EventJobUpdating          = "job.updating"
+	EventJobStopped           = "job.stopped"
+	EventJobUpdated           = "job.updated"
+	EventJobStartFailed       = "job.start_failed"
+	EventJobRolledBack        = "job.rolled_back"
+	EventJobPartitionsChanged = "job.partitions_changed"
+)
+
+// markGood records the subscription's current spec as the last one whose
+// job started (at epoch).
+func (s *Service) markGood(ctx context.Context, id string, epoch int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE subscriptions SET good_spec = spec, good_schema_version = schema_version, good_epoch = epoch
+WHERE id = ? AND epoch = ? AND good_epoch < epoch`, id, epoch)
+	return err
+}
+
+// rollBack returns a subscription whose epoch `failed` could not start to
+// its last good spec, as a new epoch. It does nothing (false) when the
+// subscription has moved on, or has no good spec other than the failing
+// one.
+func (s *Service) rollBack(ctx context.Context, id string, failed int64) (Subscription, bool, error) {
+	var good sql.NullString
+	var goodVersion sql.NullInt64
+	var goodEpoch int64
+	err := s.db.QueryRow(ctx, `SELECT good_spec, good_schema_version, good_epoch FROM subscriptions WHERE id = ?`, id).
+		Scan(&good, &goodVersion, &goodEpoch)
+	if err != nil || !good.Valid || goodEpoch == 0 || goodEpoch >= failed {
+		return Subscription{}, false, err
+	}
+	var spec Spec
+	if err := decodeSpec(&spec, []byte(good.String)); err != nil {
+		return Subscription{}, false, fmt.Errorf("good spec of %s: %w", id, err)
+	}
+	changed := false
+	sub, err := s.update(ctx, id, 0, func(sub *Subscription) error {
+		if sub.Epoch != failed || !sub.deletedAt.IsZero() {
+			return nil
+		}
+		spec.Application, spec.Tenant = sub.Application, sub.Tenant
+		sub.Spec, sub.SchemaVersion = spec, int(goodVersion.Int64)
+		sub.Epoch++
+		changed = true
+		return nil
+	})
+	return sub, changed, err
+}
+
+// newEpoch starts a new epoch of the subscription's job if it is still at
+// epoch (the runner saw its topic change under it).
+func (s *Service) newEpoch(ctx context.Context, id string, epoch int64) (Subscription, bool, error) {
+	changed := false
+	sub, err := s.update(ctx, id, 0, func(sub *Subscription) error {
+		if sub.Epoch == epoch && sub.deletedAt.IsZero() {
+			sub.Epoch++
+			changed = true
+		}
+		return nil
+	})
+	return sub, changed, err
+}
+
+// event records what the runner did to a subscription's job.
+func (r *Runner) event(ctx context.Context, sub Subscription, topic, kind, msg string, details map[string]string) {
+	if r.cfg.Events == nil {
+		return
+	}
+	if details == nil {
+		details = map[string]string{}
+	}
+	details["subscription"], details["worker"] = sub.ID, r.cfg.Node
+	if _, err := r.cfg.Events.Append(ctx, events.Event{Kind: kind, Tenant: sub.Tenant, Topic: topic, Message: msg, Details: details}); err != nil {
+		r.log.Warn("record event", "kind", kind, "subscription", sub.ID, "err", err)
+	}
+}
+
+func offsetsText(m map[int32]int64) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// beginUpdate stops the job's running epoch at a checkpoint because the
+// subscription is at another epoch now.
+func (r *Runner) beginUpdate(ctx context.Context, sub Subscription, rn *run) {
+	u := &Update{FromEpoch: rn.epoch, ToEpoch: sub.Epoch, Since: time.Now().UTC(), Reason: rn.reason}
+	rn.update, rn.reason = u, ""
+	r.report(ctx, sub, rn, StateUpdating)
+	r.event(ctx, sub, rn.topic, EventJobUpdating, fmt.Sprintf("Updating the job of %s from epoch %d to %d.", sub.ID, u.FromEpoch, u.ToEpoch),
+		map[string]string{"from_epoch": strconv.FormatInt(u.FromEpoch, 10), "to_epoch": strconv.FormatInt(u.ToEpoch, 10), "reason": u.Reason})
+	ck, err := r.stop(ctx, sub.ID, rn)
+	if err != nil {
+		// Stopped abruptly: the new epoch resumes from the last commit.
+		r.event(ctx, sub, rn.topic, EventJobStopped, fmt.Sprintf("Epoch %d of %s did not stop at a checkpoint (%v); epoch %d resumes from its last commit.", u.FromEpoch, sub.ID, err, u.ToEpoch),
+			map[string]string{"epoch": strconv.FormatInt(u.FromEpoch, 10), "error": err.Error()})
+		return
+	}
+	u.StopOffsets = ck.Stops()
+	r.event(ctx, sub, rn.topic, EventJobStopped, fmt.Sprintf("Epoch %d of %s stopped at a checkpoint.", u.FromEpoch, sub.ID),
+		map[string]string{"epoch": strconv.FormatInt(u.FromEpoch, 10), "stop_offsets": offsetsText(u.StopOffsets),
+			"resume_offsets": offsetsText(ck.Offsets), "stop_ms": strconv.FormatInt(time.Since(u.Since).Milliseconds(), 10)})
+}
+
+// started records a started epoch: the spec is good, and an update is
+// done.
+func (r *Runner) started(ctx context.Context, sub Subscription, rn *run) {
+	if err := r.svc.markGood(ctx, sub.ID, sub.Epoch); err != nil {
+		r.log.Warn("record the good spec", "subscription", sub.ID, "err", err)
+	}
+	details := map[string]string{"epoch": strconv.FormatInt(sub.Epoch, 10), "partitions": strconv.Itoa(len(rn.parts))}
+	if u := rn.update; u != nil {
+		took := time.Since(u.Since)
+		details["from_epoch"], details["took_ms"] = strconv.FormatInt(u.FromEpoch, 10), strconv.FormatInt(took.Milliseconds(), 10)
+		r.event(ctx, sub, rn.topic, EventJobUpdated, fmt.Sprintf("The job of %s moved from epoch %d to %d in %v.", sub.ID, u.FromEpoch, sub.Epoch, took.Round(time.Millisecond)), details)
+		rn.update = nil
+		return
+	}
+	r.event(ctx, sub, rn.topic, EventJobStarted, fmt.Sprintf("The job of %s started at epoch %d.", sub.ID, sub.Epoch), details)
+}
+
+// startFailed records a failed start and, for an update of a subscription
+// with rollback, goes back to the last good spec after rollbackAfter
+// attempts.
+func (r *Runner) startFailed(ctx context.Context, sub Subscription, rn *run, err error) {
+	details := map[string]string{"epoch": strconv.FormatInt(sub.Epoch, 10), "error": err.Error(), "attempt": strconv.Itoa(rn.failures),
+		"retry_at": rn.retryAt.UTC().Format(time.RFC3339)}
+	r.event(ctx, sub, rn.topic, EventJobStartFailed, fmt.Sprintf("Epoch %d of %s could not start (attempt %d): %v", sub.Epoch, sub.ID, rn.failures, err), details)
+	u := rn.update
+	if u == nil {
+		return
+	}
+	u.Attempts = rn.failures
+	if !sub.Rollback || rn.failures < rollbackAfter {
+		return
+	}
+	back, ok, rerr := r.svc.rollBack(ctx, sub.ID, sub.Epoch)
+	if rerr != nil {
+		r.log.Warn("roll back", "subscription", sub.ID, "err", rerr)
+		return
+	}
+	if !ok {
+		return
+	}
+	u.ToEpoch, u.Attempts = back.Epoch, 0
+	rn.failures, rn.retryAt = 0, time.Time{}
+	r.event(ctx, back, rn.topic, EventJobRolledBack, fmt.Sprintf("Epoch %d of %s could not start %d times: rolled back to the last spec that ran, as epoch %d.", sub.Epoch, sub.ID, rollbackAfter, back.Epoch),
+		map[string]string{"failed_epoch": strconv.FormatInt(sub.Epoch, 10), "epoch": strconv.FormatInt(back.Epoch, 10), "error": err.Error()})
+}
+
+// watchPartitions looks, every partitionCheck, at the partition count of
+// each running job's topic (one metadata request per cluster) and starts a
+// new epoch for every job whose topic has partitions it does not read.
+func (r *Runner) watchPartitions(ctx context.Context) {
+	if time.Since(r.lastPartitionCheck) < partitionCheck {
+		return
+	}
+	r.lastPartitionCheck = time.Now()
+	byCluster := map[string][]string{}
+	for id, rn := range r.runs {
+		if rn.task != nil && rn.update == nil {
+			byCluster[rn.cluster] = append(byCluster[rn.cluster], id)
+		}
+	}
+	for name, ids := range byCluster {
+		adm, err := r.admin(ctx, name)
+		if err != nil {
+			r.log.Warn("partition check", "cluster", name, "err", err)
+			continue
+		}
+		topics := map[string]bool{}
+		for _, id := range ids {
+			topics[r.runs[id].topic] = true
+		}
+		listed, err := adm.ListTopics(ctx, slices.Collect(maps.Keys(topics))...)
+		if err != nil {
+			r.log.Warn("partition check", "cluster", name, "err", err)
+			continue
+		}
+		for _, id := range ids {
+			rn := r.runs[id]
+			td, ok := listed[rn.topic]
+			if !ok || td.Err != nil || len(td.Partitions) <= len(rn.parts) {
+				continue
+			}
+			sub, changed, err := r.svc.newEpoch(ctx, id, rn.epoch)
+			if err != nil {
+				r.log.Warn("new epoch for added partitions", "subscription", id, "err", err)
+				continue
+			}
+			if changed {
+				rn.reason = fmt.Sprintf("topic %s has %d partitions, the job reads %d", rn.topic, len(td.Partitions), len(rn.parts))
+				r.event(ctx, sub, rn.topic, EventJobPartitionsChanged, fmt.Sprintf("Topic %s grew from %d to %d partitions: the job of %s moves to epoch %d.", rn.topic, len(rn.parts), len(td.Partitions), id, sub.Epoch),
+					map[string]string{"from": strconv.Itoa(len(rn.parts)), "to": strconv.Itoa(len(td.Partitions)), "epoch": strconv.FormatInt(sub.Epoch, 10)})
+				r.one(ctx, sub) // now: seconds matter
+			}
+		}
+	}
+}
+
+// admin returns the runner's admin client of a cluster.
+func (r *Runner) admin(ctx context.Context, name string) (*kadm.Client, error) {
+	if adm, ok := r.admins[name]; ok {
+		return adm, nil
+	}
+	c, err := r.cfg.Catalog.Cluster(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kafkaconn.NewClient(c.Connection)
+	if err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(cl)
+	r.admins[name] = adm
+	return adm, nil
+}
+
+func (r *Runner) closeAdmins() {
+	for name, adm := range r.admins {
+		adm.Close()
+		delete(r.admins, name)
+	}
+}
