@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,10 @@ are encoded and the topic filled), records_per_cpu_second, allocs_per_record,
 ratio_vs_bare_consumer where it applies, and the target of DESIGN.md section 7
 with meets_target. With no SCENARIO it runs them all, skipping (with a line on
 standard error) those that need a server not configured here (sink-postgres:
-SLUICE_BENCH_POSTGRES); --list names them.
+SLUICE_BENCH_POSTGRES); --list names them. reliable-update measures latency
+instead: its "update" object gives the p50 and p99 of the time from a worker
+beginning to stop epoch N to epoch N+1 consuming, over --records updates
+(default 20).
 
 A line goes to standard error as each scenario starts. Scenarios measure the
 whole process, so they run one at a time; run nothing else on the machine for
@@ -64,11 +68,11 @@ figures measured so far.`,
 			defer stop()
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			for _, s := range todo {
-				n := s.DefaultRecords
+				n, unit := s.DefaultRecords, cmp.Or(s.Unit, "records")
 				if records > 0 {
 					n = records
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s: %d records\n", s.Name, n)
+				fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s: %d %s\n", s.Name, n, unit)
 				res, err := runBenchScenario(ctx, s, bench.Config{Records: records}, profilePath(cpuProfile, s.Name, len(todo) > 1))
 				if len(args) == 0 && errors.Is(err, bench.ErrUnavailable) {
 					fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s skipped: %v\n", s.Name, err)
@@ -86,7 +90,7 @@ figures measured so far.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&list, "list", false, "name the scenarios, with what each measures, and exit")
-	f.IntVar(&records, "records", 0, "records per scenario (default: each scenario's own, 2,000,000 for every scenario so far)")
+	f.IntVar(&records, "records", 0, "records per scenario, updates for reliable-update (default: each scenario's own)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the measured part to this file; with several scenarios, one file each, the scenario's name before the extension (cpu.pprof → cpu.filter-json.pprof)")
 	noEnvExcept(cmd)
 	return cmd

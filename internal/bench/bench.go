@@ -29,6 +29,9 @@ type Scenario struct {
 	// DefaultRecords is how many records Run processes when Config.Records
 	// is 0.
 	DefaultRecords int
+	// Unit is what Config.Records counts when not records: "updates" for
+	// reliable-update, which measures latency, not throughput.
+	Unit string
 	// Run sets the scenario up, measures it, and reports. It is not safe
 	// to run two scenarios at once: they measure the whole process.
 	Run func(ctx context.Context, cfg Config) (Result, error)
@@ -206,6 +209,13 @@ var scenarios = []Scenario{
 		Run:            runE2E,
 	},
 	{
+		Name:           "reliable-update",
+		Doc:            "a subscription's SQL switched between a filter and a 10-second TUMBLE aggregation, N times (default 20) while a producer writes: update latency p50/p99 (stop of epoch N to epoch N+1 consuming)",
+		DefaultRecords: updateDefault,
+		Unit:           "updates",
+		Run:            runReliableUpdate,
+	},
+	{
 		Name:           "nexmark-q0",
 		Doc:            "Nexmark bids (Avro) in memory → q0 passthrough, SELECT * as JSON → discard",
 		DefaultRecords: 2_000_000,
@@ -257,6 +267,8 @@ type Result struct {
 	// consumer's, measured in the same run.
 	RatioVsBareConsumer *float64      `json:"ratio_vs_bare_consumer,omitempty"`
 	BareConsumer        *BareConsumer `json:"bare_consumer,omitempty"`
+	// Update (reliable-update) is the latency of the updates applied.
+	Update *UpdateLatency `json:"update,omitempty"`
 	// CPUScope says whose CPU time is counted.
 	CPUScope string `json:"cpu_scope"`
 

@@ -22,6 +22,17 @@ func TestBenchScenarios(t *testing.T) {
 	for _, s := range Scenarios() {
 		t.Run(s.Name, func(t *testing.T) {
 			var progress bytes.Buffer
+			if s.Unit == "updates" {
+				const updates = 4
+				r, err := s.Run(t.Context(), Config{Records: updates, Progress: &progress})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if u := r.Update; u == nil || u.Updates != updates || u.TookP50Ms <= 0 || u.TookP99Ms < u.TookP50Ms || u.AppliedP50Ms < u.TookP50Ms || r.Records <= 0 {
+					t.Errorf("update latency %+v after %d records", u, r.Records)
+				}
+				return
+			}
 			r, err := s.Run(t.Context(), Config{Records: n, Progress: &progress})
 			if errors.Is(err, ErrUnavailable) && !testenv.Required() {
 				t.Skip(err) // scripts/test provides what it needs

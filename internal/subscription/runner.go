@@ -170,6 +170,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.stopAll(context.WithoutCancel(ctx))
 			return nil
 		case <-t.C:
+		case <-r.svc.changed:
 		}
 	}
 }

@@ -48,6 +48,10 @@ type Config struct {
 type Service struct {
 	db  *store.Store
 	cfg Config
+	// changed wakes the runners of this process when a subscription
+	// changes, so that an update applies now rather than at the next
+	// reconcile (runners of other processes poll).
+	changed chan struct{}
 }
 
 // New returns a Service over db.
@@ -61,7 +65,15 @@ func New(db *store.Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, cfg: cfg}
+	return &Service{db: db, cfg: cfg, changed: make(chan struct{}, 1)}
+}
+
+// notify wakes a runner of this process.
+func (s *Service) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Limits reports the configured limits (the defaults on a nil Service, as
@@ -222,6 +234,9 @@ func (s *Service) Create(ctx context.Context, spec Spec, dryRun bool) (Subscript
 		}
 		return insert(ctx, tx, sub)
 	})
+	if err == nil {
+		s.notify()
+	}
 	return sub, err
 }
 
@@ -366,6 +381,9 @@ func (s *Service) update(ctx context.Context, id string, ifMatch int64, change f
 		out = next
 		return err
 	})
+	if err == nil {
+		s.notify()
+	}
 	return out, err
 }
 

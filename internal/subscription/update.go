@@ -122,6 +122,9 @@ func (r *Runner) event(ctx context.Context, sub Subscription, topic, kind, msg s
 	}
 }
 
+// ms formats d in milliseconds, to the tenth.
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+
 func offsetsText(m map[int32]int64) string {
 	b, _ := json.Marshal(m)
 	return string(b)
@@ -145,7 +148,7 @@ func (r *Runner) beginUpdate(ctx context.Context, sub Subscription, rn *run) {
 	u.StopOffsets = ck.Stops()
 	r.event(ctx, sub, rn.topic, EventJobStopped, fmt.Sprintf("Epoch %d of %s stopped at a checkpoint.", u.FromEpoch, sub.ID),
 		map[string]string{"epoch": strconv.FormatInt(u.FromEpoch, 10), "stop_offsets": offsetsText(u.StopOffsets),
-			"resume_offsets": offsetsText(ck.Offsets), "stop_ms": strconv.FormatInt(time.Since(u.Since).Milliseconds(), 10)})
+			"resume_offsets": offsetsText(ck.Offsets), "stop_ms": ms(time.Since(u.Since))})
 }
 
 // started records a started epoch: the spec is good, and an update is
@@ -157,7 +160,7 @@ func (r *Runner) started(ctx context.Context, sub Subscription, rn *run) {
 	details := map[string]string{"epoch": strconv.FormatInt(sub.Epoch, 10), "partitions": strconv.Itoa(len(rn.parts))}
 	if u := rn.update; u != nil {
 		took := time.Since(u.Since)
-		details["from_epoch"], details["took_ms"] = strconv.FormatInt(u.FromEpoch, 10), strconv.FormatInt(took.Milliseconds(), 10)
+		details["from_epoch"], details["took_ms"] = strconv.FormatInt(u.FromEpoch, 10), ms(took)
 		r.event(ctx, sub, rn.topic, EventJobUpdated, fmt.Sprintf("The job of %s moved from epoch %d to %d in %v.", sub.ID, u.FromEpoch, sub.Epoch, took.Round(time.Millisecond)), details)
 		rn.update = nil
 		return
