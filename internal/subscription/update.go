@@ -123,7 +123,9 @@ func (r *Runner) event(ctx context.Context, sub Subscription, topic, kind, msg s
 }
 
 // ms formats d in milliseconds, to the tenth.
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
 
 func offsetsText(m map[int32]int64) string {
 	b, _ := json.Marshal(m)
