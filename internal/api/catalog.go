@@ -102,6 +102,14 @@ type tenantPath struct {
 	Name string `path:"tenant"`
 }
 
+type moveTenantInput struct {
+	Name string `path:"tenant"`
+	Body struct {
+		Cluster string `json:"cluster" minLength:"1" doc:"A registered cluster."`
+		Topic   string `json:"topic" minLength:"1" doc:"An existing topic on it."`
+	}
+}
+
 type tenantInput struct {
 	Body struct {
 		Name              string            `json:"name" pattern:"^[a-z0-9][a-z0-9-]{0,63}$" doc:"Unique name; the data topic is sluice.tenant.<name>.1."`
@@ -333,6 +341,20 @@ func registerTenants(api huma.API, svc *catalog.Service) {
 			return nil, problem(ctx, err)
 		}
 		return &struct{ Body catalog.Route }{r}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "move-tenant", Method: http.MethodPost, Path: "/v1/tenants/{tenant}/move", Tags: tags,
+		Summary: "Move a tenant to another data topic",
+		Description: "Makes an existing topic on a registered cluster (a copy of the tenant's topic on another cluster, say) the tenant's data topic. " +
+			"The route changes, so producers move; every job of the tenant reads its old topic to the end (no record written there for 3 seconds), " +
+			"then moves to the new topic, which it reads from its start, as a new epoch (docs/jobs.md).",
+	}, func(ctx context.Context, in *moveTenantInput) (*tenantBody, error) {
+		t, err := svc.MoveTenant(ctx, in.Name, in.Body.Cluster, in.Body.Topic)
+		if err != nil {
+			return nil, problem(ctx, err)
+		}
+		return &tenantBody{t}, nil
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -48,7 +49,7 @@ func flowTime(id int64) time.Time { return flowBase.Add(time.Duration(id) * flow
 // went.
 type flowProducer struct {
 	t     *testing.T
-	cl    *kgo.Client
+	cl    atomic.Pointer[kgo.Client]
 	parts atomic.Int32
 	stop  chan struct{}
 	done  chan struct{}
@@ -58,8 +59,8 @@ type flowProducer struct {
 }
 
 func startFlowProducer(t *testing.T, addr, topic string, parts int32) *flowProducer {
-	p := &flowProducer{t: t, stop: make(chan struct{}), done: make(chan struct{}),
-		cl: kafkatest.NewClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))}
+	p := &flowProducer{t: t, stop: make(chan struct{}), done: make(chan struct{})}
+	p.switchTo(addr, topic)
 	p.parts.Store(parts)
 	s := avro.MustParse(flowSchema)
 	go func() {
@@ -88,10 +89,11 @@ func startFlowProducer(t *testing.T, addr, topic string, parts int32) *flowProdu
 			// were just added) fail until its next metadata refresh: send
 			// those again, only those.
 			pending := recs
+			cl := p.cl.Load()
 			for try := 0; len(pending) > 0; try++ {
 				var failed []*kgo.Record
 				var err error
-				for _, r := range p.cl.ProduceSync(context.Background(), pending...) {
+				for _, r := range cl.ProduceSync(context.Background(), pending...) {
 					if r.Err != nil {
 						failed, err = append(failed, r.Record), r.Err
 					}
@@ -101,7 +103,7 @@ func startFlowProducer(t *testing.T, addr, topic string, parts int32) *flowProdu
 						t.Errorf("produce: %v", err)
 						return
 					}
-					p.cl.ForceMetadataRefresh()
+					cl.ForceMetadataRefresh()
 					time.Sleep(50 * time.Millisecond)
 				}
 			}
@@ -114,6 +116,12 @@ func startFlowProducer(t *testing.T, addr, topic string, parts int32) *flowProdu
 	}()
 	t.Cleanup(func() { p.end() })
 	return p
+}
+
+// switchTo sends the next records to topic on the cluster at addr: a
+// producer following its tenant's route.
+func (p *flowProducer) switchTo(addr, topic string) {
+	p.cl.Store(kafkatest.NewClient(p.t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner())))
 }
 
 // end stops producing and returns how many records were written.
@@ -492,4 +500,75 @@ func TestUpdatePartitionsAdded(t *testing.T) {
 		t.Fatal("no record went to the new partitions")
 	}
 	t.Logf("%d records, %d on the new partitions, each delivered once", produced, onNew)
+}
+
+// TestUpdateSourceMoved moves the tenant to a copy of its topic on a second
+// real Kafka cluster while the producer writes: the job reads the old
+// topic to its end (the producer keeps writing there for a second after
+// the move, as producers do until they refetch their route), then the new
+// one from its start, exactly once into PostgreSQL.
+func TestUpdateSourceMoved(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	e := startUpdateE2E(t, 2)
+	second := testenv.KafkaClusters(t, 2)[1]
+	e.c.must(201, "POST", "/v1/clusters", `{"name":"second","region":"eu","bootstrapServers":["`+second+`"]}`)
+	// The copy: a topic of the same name and partitions on the second
+	// cluster (the source is the cluster and the topic together).
+	adm2 := kadm.NewClient(kafkatest.NewClient(t, second))
+	if resp, err := adm2.CreateTopic(context.Background(), 2, 1, nil, e.topic); err != nil || resp.Err != nil {
+		t.Fatalf("create %s on the second cluster: %v %v", e.topic, err, resp.Err)
+	}
+	prod := startFlowProducer(t, e.addr, e.topic, 2)
+	sub := e.c.must(201, "POST", "/v1/subscriptions", fmt.Sprintf(`{"application":"siem","tenant":%q,
+		"sql":"SELECT id, key FROM tenant","deliveryGuarantee":"exactly-once",
+		"sink":{"type":"postgres","dsn":%q,"table":"moved","createTable":true}}`, e.tenant, dsn))
+	id := sub["id"].(string)
+	conn := pgConnect(t, dsn)
+	count := func() int {
+		var n int
+		if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM moved WHERE to_regclass('moved') IS NOT NULL`).Scan(&n); err != nil && !strings.Contains(err.Error(), "does not exist") {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(60 * time.Second); count() < 1000; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows within 60s", count())
+		}
+	}
+	moved := time.Now()
+	e.c.must(200, "POST", "/v1/tenants/"+e.tenant+"/move", fmt.Sprintf(`{"cluster":"second","topic":%q}`, e.topic))
+	time.Sleep(time.Second) // producers still on the old route
+	prod.switchTo(second, e.topic)
+	t.Logf("the job moved %v after the tenant did", e.waitEpoch(t, id, 2))
+	time.Sleep(time.Second)
+	produced := prod.end()
+	for deadline := time.Now().Add(60 * time.Second); count() < produced; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows of %d produced within 60s", count(), produced)
+		}
+	}
+	rows, err := conn.Query(context.Background(), `SELECT id, COUNT(*) FROM moved GROUP BY id HAVING COUNT(*) > 1 LIMIT 5`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dups, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ ID, N int64 }])
+	if err != nil || len(dups) > 0 || count() != produced {
+		t.Fatalf("%d rows for %d records, duplicated %v (%v)", count(), produced, dups, err)
+	}
+	var lo, hi int64
+	if err := conn.QueryRow(context.Background(), `SELECT MIN(id), MAX(id) FROM moved`).Scan(&lo, &hi); err != nil || lo != 0 || hi != int64(produced-1) {
+		t.Fatalf("ids %d..%d, want 0..%d (%v)", lo, hi, produced-1, err)
+	}
+	st := e.c.must(200, "GET", "/v1/subscriptions/"+id+"/status", "")
+	t.Logf("%d records, each once, across the move (%v ago); status %v", produced, time.Since(moved).Round(time.Millisecond), st["actualState"])
+}
+
+func pgConnect(t *testing.T, dsn string) *pgx.Conn {
+	c, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
 }

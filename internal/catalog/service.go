@@ -563,3 +563,73 @@ func (p *adminPool) closeAll() {
 		delete(p.m, name)
 	}
 }
+
+// MoveTenant makes topic, an existing topic on a registered cluster (a
+// copy of the tenant's topic on another cluster, say), the tenant's data
+// topic: its route changes (producers refetch it) and the subscription
+// runner moves every job of the tenant onto it, reading the old topic to
+// its end first and the new one from its start. The topic is adopted into
+// the catalog unless another tenant's.
+func (s *Service) MoveTenant(ctx context.Context, tenant, cluster, topic string) (Tenant, error) {
+	if topic == "" {
+		return Tenant{}, invalid("topic", "required")
+	}
+	t, err := getTenant(ctx, s.db, tenant)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if t.State != Ready {
+		return Tenant{}, conflict("tenant %q is %s: it can move once ready", tenant, t.State)
+	}
+	if t.Cluster == cluster && t.Topic == topic {
+		return t, nil
+	}
+	c, err := getCluster(ctx, s.db, cluster)
+	if CodeOf(err) == NotFound {
+		return Tenant{}, invalid("cluster", "cluster %q is not registered", cluster)
+	}
+	if err != nil {
+		return Tenant{}, err
+	}
+	admin, err := s.admins.get(c)
+	if err != nil {
+		return Tenant{}, err
+	}
+	kctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
+	defer cancel()
+	actual, err := admin.Topics(kctx, topic)
+	if err != nil {
+		return Tenant{}, fmt.Errorf("describe topic %s on cluster %s: %w", topic, cluster, err)
+	}
+	kt, ok := actual[topic]
+	if !ok {
+		return Tenant{}, invalid("topic", "cluster %q has no topic %q: create it (or copy the tenant's topic there) first", cluster, topic)
+	}
+	now := s.now().UTC()
+	from := t.Cluster + "/" + t.Topic
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		rec, _, err := getTopic(ctx, tx, cluster, topic)
+		switch {
+		case err == nil && rec.Tenant != tenant:
+			return invalid("topic", "topic %q on cluster %q is tenant %q's", topic, cluster, rec.Tenant)
+		case err == nil:
+		case CodeOf(err) == NotFound:
+			if err := insertTopic(ctx, tx, Topic{Cluster: cluster, Name: topic, Tenant: tenant, State: TopicActive,
+				Partitions: kt.Partitions, ReplicationFactor: kt.ReplicationFactor, Configs: kt.Configs, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE tenants SET cluster = ?, topic = ?, route_version = route_version + 1, updated_at = ? WHERE name = ?`,
+			cluster, topic, now, tenant)
+		return err
+	})
+	if err != nil {
+		return Tenant{}, err
+	}
+	s.emit(ctx, events.Event{Kind: "tenant.moved", Cluster: cluster, Tenant: tenant, Topic: topic,
+		Message: fmt.Sprintf("Tenant %s moved from %s to %s/%s: producers and jobs follow.", tenant, from, cluster, topic),
+		Details: map[string]string{"from": from, "to": cluster + "/" + topic, "partitions": strconv.Itoa(int(kt.Partitions))}})
+	return getTenant(ctx, s.db, tenant)
+}

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -133,7 +134,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 // task returns the metrics of a starting task. On a nil Metrics it returns
 // a task that records nothing anyone reads.
 func (m *Metrics) task(id string) *taskMetrics {
-	t := &taskMetrics{m: m, id: id, hw: map[int32]int64{}, done: map[int32]int64{}}
+	t := &taskMetrics{m: m, id: id, hw: map[int32]int64{}, done: map[int32]int64{}, pos: map[int32]int64{}}
 	if m != nil {
 		m.mu.Lock()
 		for o := range m.tasks {
@@ -176,6 +177,7 @@ type taskMetrics struct {
 	fetchErrors uint64
 	hw          map[int32]int64 // high watermark per partition, from fetches
 	done        map[int32]int64 // committed offset per partition
+	pos         map[int32]int64 // offset after the last record taken, per partition
 }
 
 func (t *taskMetrics) ended() bool {
@@ -188,7 +190,16 @@ func (t *taskMetrics) publish(p *Pipeline) {
 	s := p.Stats()
 	t.mu.Lock()
 	t.stats = s
+	for part, off := range p.next {
+		t.pos[part] = off
+	}
 	t.mu.Unlock()
+}
+
+func (t *taskMetrics) consumed() map[int32]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.pos)
 }
 
 func (t *taskMetrics) snapshot() Stats {

@@ -65,6 +65,9 @@ type Spec struct {
 	Tenant string
 	Topic  string
 	Kafka  kafkaconn.Config
+	// Cluster names the cluster Kafka connects to (in the catalog): with
+	// Topic it names the job's source, which sinks keep offsets by.
+	Cluster string
 	// Partitions the task owns; nil for every partition of the topic.
 	Partitions []int32
 	SQL        string
@@ -215,7 +218,7 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	}
 	env := deps.SinkEnv
 	env.Job, env.Tenant, env.Task = spec.ID, spec.Tenant, TaskName(spec.Partitions)
-	env.ExactlyOnce, env.Topic = spec.ExactlyOnce, spec.Topic
+	env.ExactlyOnce, env.Topic, env.Source = spec.ExactlyOnce, spec.Topic, spec.Cluster+"/"+spec.Topic
 	// The tenant's cluster is the one the job reads, whatever the catalog
 	// says now (a topic migrating between clusters).
 	resolve := env.KafkaCluster
@@ -232,7 +235,7 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	if t.snk, err = sink.Open(ctx, spec.Sink, env); err != nil {
 		return fail(err)
 	}
-	resume, err := t.resumeCheckpoint(ctx)
+	resume, placed, err := t.resumeCheckpoint(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -261,6 +264,14 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	}
 	slices.Sort(parts)
 	t.parts = parts
+	if placed {
+		// Partitions placed by startFrom (a new job, partitions added):
+		// commit where they start, so that a restart before the first
+		// batch starts there too, not where startFrom points then.
+		if err := t.commit(ctx, t.pipe.Checkpoint()); err != nil {
+			t.log.Warn("commit the starting offsets", "err", err) // the first batch commits them
+		}
+	}
 	t.pipe.Engine().AssignPartitions(parts...)
 	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{spec.Topic: consume})
 	t.stats.setState(StateRunning)
@@ -276,17 +287,18 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 // partition neither names starts where StartFrom points for a new job;
 // for a job that has committed before, it is new to the job (partitions
 // were added) and starts at its earliest offset, so that records written
-// to it before the job noticed it are not missed.
-func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
+// to it before the job noticed it are not missed. placed reports whether
+// any partition was placed so.
+func (t *Task) resumeCheckpoint(ctx context.Context) (ck Checkpoint, placed bool, err error) {
 	parts := t.spec.Partitions
 	if parts == nil {
 		topics, err := t.adm.ListTopics(ctx, t.spec.Topic)
 		if err != nil {
-			return Checkpoint{}, fmt.Errorf("list partitions of %s: %w", t.spec.Topic, err)
+			return Checkpoint{}, false, fmt.Errorf("list partitions of %s: %w", t.spec.Topic, err)
 		}
 		td, ok := topics[t.spec.Topic]
 		if !ok || td.Err != nil {
-			return Checkpoint{}, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
+			return Checkpoint{}, false, fmt.Errorf("topic %s: not found (%v)", t.spec.Topic, td.Err)
 		}
 		parts = td.Partitions.Numbers()
 	}
@@ -300,7 +312,7 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		return checkpointOf(mine, meta)
 	}
 	var committed kadm.OffsetResponses
-	err := retryKafka(ctx, func() error {
+	err = retryKafka(ctx, func() error {
 		var err error
 		committed, err = t.adm.FetchOffsets(ctx, GroupID(t.spec.ID))
 		if errors.Is(err, kerr.GroupIDNotFound) {
@@ -309,7 +321,7 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		return err
 	})
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
+		return Checkpoint{}, false, fmt.Errorf("fetch committed offsets of %s: %w", GroupID(t.spec.ID), err)
 	}
 	offsets, meta := map[int32]int64{}, map[int32]string{}
 	for p, o := range committed[t.spec.Topic] {
@@ -318,14 +330,14 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		}
 	}
 	fresh := len(offsets) == 0
-	ck := owned(offsets, meta)
+	ck = owned(offsets, meta)
 	if store, ok := t.snk.(sink.OffsetStore); ok {
 		// An exactly-once sink keeps the offsets with its writes: they
 		// are ahead of the group's commits unless the sink is one the job
 		// used before (an update changed the sink, and back).
 		offsets, meta, err := store.StoredOffsets(ctx)
 		if err != nil {
-			return Checkpoint{}, fmt.Errorf("offsets stored by the sink: %w", err)
+			return Checkpoint{}, false, fmt.Errorf("offsets stored by the sink: %w", err)
 		}
 		fresh = fresh && len(offsets) == 0
 		if stored := owned(offsets, meta); !ck.atLeast(stored) {
@@ -339,7 +351,7 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		}
 	}
 	if len(missing) == 0 {
-		return ck, nil
+		return ck, false, nil
 	}
 	// Resolve where the missing partitions start to exact offsets, so
 	// that a checkpoint names every partition the task owns even if it
@@ -362,18 +374,18 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		err = listed.Error()
 	}
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("resolve startFrom on %s: %w", t.spec.Topic, err)
+		return Checkpoint{}, false, fmt.Errorf("resolve startFrom on %s: %w", t.spec.Topic, err)
 	}
 	var ends kadm.ListedOffsets
 	for _, p := range missing {
 		o, ok := listed.Lookup(t.spec.Topic, p)
 		if !ok {
-			return Checkpoint{}, fmt.Errorf("resolve startFrom: no offset for partition %d of %s", p, t.spec.Topic)
+			return Checkpoint{}, false, fmt.Errorf("resolve startFrom: no offset for partition %d of %s", p, t.spec.Topic)
 		}
 		if o.Offset < 0 { // no record at or after the time: start at the end
 			if ends == nil {
 				if ends, err = t.adm.ListEndOffsets(ctx, t.spec.Topic); err != nil {
-					return Checkpoint{}, err
+					return Checkpoint{}, false, err
 				}
 			}
 			e, _ := ends.Lookup(t.spec.Topic, p)
@@ -381,7 +393,7 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (Checkpoint, error) {
 		}
 		ck.Offsets[p] = o.Offset
 	}
-	return ck, nil
+	return ck, true, nil
 }
 
 func (t *Task) run(ctx, pollCtx context.Context) {
@@ -547,6 +559,10 @@ func (t *Task) Stop(ctx context.Context) (Checkpoint, error) {
 	}
 	return t.ckpt, t.err
 }
+
+// Consumed returns, per partition, the offset after the last record taken,
+// as of the last poll: where the task has read to.
+func (t *Task) Consumed() map[int32]int64 { return t.stats.consumed() }
 
 // Partitions returns the partitions the task consumes, sorted.
 func (t *Task) Partitions() []int32 { return slices.Clone(t.parts) }

@@ -126,6 +126,9 @@ func parsePostgres(spec Spec, env Env) (postgresConfig, error) {
 	}
 	if c.jobKey == "" && env.Job != "" {
 		c.jobKey = env.Job // the job the runtime opens the sink for
+		if env.Source != "" {
+			c.jobKey += "@" + env.Source // offsets belong to one source
+		}
 	}
 	if c.jobKey == "" {
 		c.jobKey = c.tableName

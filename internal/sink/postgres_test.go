@@ -150,13 +150,34 @@ func TestPostgresStoredOffsets(t *testing.T) {
 	if got, _, err := s2.(sink.OffsetStore).StoredOffsets(ctx); err != nil || !maps.Equal(got, want) {
 		t.Fatalf("StoredOffsets after reopening: %v, %v; want %v", got, err, want)
 	}
+	// The job's offsets belong to its source: on another (its topic
+	// moved), it starts afresh; back on the first, it finds them.
+	onSource := func(source string) sink.OffsetStore {
+		env := pgEnv
+		env.Job, env.Source = "j", source
+		s, err := sink.Open(ctx, pgSpec(dsn, nil), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close(ctx) })
+		return s.(sink.OffsetStore)
+	}
+	if err := onSource("a/topic").(sink.Sink).Write(ctx, pgBatch("j", 0, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := onSource("b/topic").StoredOffsets(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("StoredOffsets on another source: %v, %v; want none", got, err)
+	}
+	if got, _, err := onSource("a/topic").StoredOffsets(ctx); err != nil || got[0] != 3 {
+		t.Fatalf("StoredOffsets on the first source: %v, %v; want partition 0 at 3", got, err)
+	}
 	// Another job key on the same table has offsets of its own.
 	s3 := pgOpen(t, pgSpec(dsn, map[string]any{"jobKey": "other"}))
 	if got, _, err := s3.(sink.OffsetStore).StoredOffsets(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("StoredOffsets of another job key: %v, %v; want none", got, err)
 	}
-	if n := len(pgRows(t, pgConn(t, dsn), "events")); n != 9 {
-		t.Fatalf("%d rows, want 9", n)
+	if n := len(pgRows(t, pgConn(t, dsn), "events")); n != 12 {
+		t.Fatalf("%d rows, want 12", n)
 	}
 }
 

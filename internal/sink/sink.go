@@ -125,6 +125,12 @@ type Env struct {
 	// Topic is the tenant topic the job reads, when a job opens the sink
 	// (sinks that commit source offsets name it).
 	Topic string
+	// Source names the job's source, its cluster and topic ("cluster/
+	// topic"), when a job opens the sink. Offsets belong to a source:
+	// sinks that store them keep those of each source apart, so that a
+	// job whose topic moved (to another cluster, or another topic) starts
+	// afresh on the new one.
+	Source string
 	// KafkaCluster resolves a registered Kafka cluster by name for the
 	// kafka sink; the empty name is the cluster holding Tenant's topic.
 	// Nil: no cluster can be reached.

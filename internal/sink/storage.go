@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -163,7 +164,7 @@ func openStorage(ctx context.Context, spec Spec, env Env) (Sink, error) {
 	}
 	s := &storageSink{
 		cfg: c, bucket: b, enc: newStorageEncoder(c), times: times, log: env.logger(),
-		vars: storagePathEnv{tenant: env.Tenant, job: env.Job}, job: env.Job, task: task,
+		vars: storagePathEnv{tenant: env.Tenant, job: env.Job}, job: storageJobKey(env), task: task,
 		now: time.Now, rolls: map[int32]*storageRoll{}, bgDone: make(chan struct{}),
 	}
 	if err := s.load(ctx); err != nil {
@@ -753,4 +754,16 @@ func (s *storageSink) Close(ctx context.Context) error {
 	}
 	s.rolls, s.buffered = nil, 0
 	return err
+}
+
+// storageJobKey is what names a job's objects and state: the job, and a
+// hash of its source, so that a job whose topic moved writes objects of
+// their own (offsets on the new topic start again at 0) and resumes from
+// nothing the old topic's rolls stored.
+func storageJobKey(env Env) string {
+	if env.Source == "" {
+		return env.Job
+	}
+	h := sha256.Sum256([]byte(env.Source))
+	return env.Job + "-" + hex.EncodeToString(h[:4])
 }

@@ -485,6 +485,32 @@ func TestStorageRollsByCount(t *testing.T) {
 	}
 }
 
+// TestStorageSourcesApart: a job whose source moved writes objects and
+// keeps offsets of its own on the new source, and finds the old source's
+// again if it goes back.
+func TestStorageSourcesApart(t *testing.T) {
+	f := newStFixture(t, "JSON")
+	f.env.Source = "a/topic"
+	s := f.open(map[string]any{"maxRecords": 50, "compression": "none", "path": "out/"})
+	f.write(s, 0, 0, 100, 30)
+	if got := storedOffsets(t, s); got[0] != 100 {
+		t.Fatalf("stored offsets %v, want partition 0 at 100", got)
+	}
+	f.env.Source = "b/topic"
+	moved := f.open(map[string]any{"maxRecords": 50, "compression": "none", "path": "out/"})
+	if got := storedOffsets(t, moved); len(got) != 0 {
+		t.Fatalf("stored offsets on the new source %v, want none", got)
+	}
+	f.write(moved, 0, 0, 50, 30) // the same partition and offsets: other objects
+	if n := len(f.objects()); n != 3 {
+		t.Fatalf("%d objects, want 3: %v", n, keysOf(f.objects()))
+	}
+	f.env.Source = "a/topic"
+	if got := storedOffsets(t, f.open(nil)); got[0] != 100 {
+		t.Fatalf("stored offsets of the old source %v, want partition 0 at 100", got)
+	}
+}
+
 func TestStorageRollsBySize(t *testing.T) {
 	f := newStFixture(t, "JSON")
 	const limit = 8192

@@ -92,7 +92,19 @@ type Subscription struct {
 
 	deletedAt    time.Time
 	purgeOffsets bool
+	// source is the cluster and topic the job reads (empty before its
+	// first start); started, whether any epoch of it ever started.
+	source  Source
+	started bool
 }
+
+// Source is where a job reads: a topic of a registered cluster.
+type Source struct {
+	Cluster string `json:"cluster"`
+	Topic   string `json:"topic"`
+}
+
+func (s Source) String() string { return s.Cluster + "/" + s.Topic }
 
 // Redacted returns the subscription with its sink's secret settings
 // replaced by sink.Redacted: what the API shows.

@@ -118,23 +118,26 @@ type Runner struct {
 	cache *decode.Cache
 	// admins are admin clients of the clusters jobs read, for the
 	// partition check.
-	admins             map[string]*kadm.Client
-	lastPartitionCheck time.Time
+	admins         map[string]*kadm.Client
+	lastTopicCheck time.Time
 }
 
 // run is one subscription this worker runs.
 type run struct {
-	task   *job.Task
-	cancel context.CancelFunc
-	epoch  int64
-	schema int
+	task       *job.Task
+	cancel     context.CancelFunc
+	epoch      int64
+	schema     int
+	id, tenant string
 	// The topic the task reads, its cluster and its partitions.
 	topic, cluster string
 	parts          []int32
 	// update is the epoch change in progress; reason, why the next one
-	// was asked for (when the runner asked).
+	// was asked for (when the runner asked); move, the tenant's new topic
+	// while the job reads its old one to the end.
 	update *Update
 	reason string
+	move   *move
 
 	lastErr   string
 	lastErrAt time.Time
@@ -213,7 +216,7 @@ func (r *Runner) reconcile(ctx context.Context) error {
 			delete(r.runs, id)
 		}
 	}
-	r.watchPartitions(ctx)
+	r.watchTopics(ctx)
 	return nil
 }
 
@@ -243,7 +246,7 @@ func (r *Runner) lease(ctx context.Context, id string) (bool, error) {
 func (r *Runner) one(ctx context.Context, sub Subscription) {
 	rn := r.runs[sub.ID]
 	if rn == nil {
-		rn = &run{}
+		rn = &run{id: sub.ID, tenant: sub.Tenant}
 		r.runs[sub.ID] = rn
 	}
 	actual := StateRunning
@@ -297,9 +300,10 @@ func (r *Runner) one(ctx context.Context, sub Subscription) {
 			}
 		}
 	}
-	if actual == StateFailed && rn.update != nil {
-		// An update whose new epoch cannot start yet: the old epoch's
-		// checkpoint holds, and the status says what is being retried.
+	if rn.update != nil && actual != StatePaused {
+		// An update whose new epoch cannot start yet (the old epoch's
+		// checkpoint holds, and the status says what is being retried),
+		// or a job reading its old topic to the end before it moves.
 		actual = StateUpdating
 	}
 	r.report(ctx, sub, rn, actual)
@@ -316,11 +320,18 @@ func (r *Runner) fail(rn *run, err error) {
 }
 
 func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
-	route, err := r.cfg.Catalog.Route(ctx, sub.Tenant)
-	if err != nil {
-		return err
+	src := sub.source
+	if src.Topic == "" { // the first start: the job reads the tenant's topic
+		route, err := r.cfg.Catalog.Route(ctx, sub.Tenant)
+		if err != nil {
+			return err
+		}
+		src = Source{Cluster: route.Cluster, Topic: route.Topic}
+		if err := r.svc.setSource(ctx, sub.ID, src); err != nil {
+			return err
+		}
 	}
-	cluster, err := r.cfg.Catalog.Cluster(ctx, route.Cluster)
+	cluster, err := r.cfg.Catalog.Cluster(ctx, src.Cluster)
 	if err != nil {
 		return err
 	}
@@ -331,6 +342,12 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 	from, err := job.ParseStartFrom(sub.StartFrom)
 	if err != nil {
 		return err
+	}
+	if sub.started {
+		// startFrom is where a new job starts. One that ran before and
+		// finds no offsets on its source has moved to a new topic: it
+		// reads it from its start.
+		from = job.StartFrom{Earliest: true}
 	}
 	lateness, _ := sluicesql.ParseInterval(sub.Lateness)
 	opts, err := sub.FormatOptions.Format()
@@ -344,7 +361,7 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 	deps.SinkEnv = r.svc.cfg.SinkEnv
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	task, err := job.Start(runCtx, job.Spec{
-		ID: sub.ID, Tenant: sub.Tenant, Topic: route.Topic, Kafka: cluster.Connection,
+		ID: sub.ID, Tenant: sub.Tenant, Topic: src.Topic, Kafka: cluster.Connection, Cluster: src.Cluster,
 		SQL: sub.SQL, Reader: reader, Format: sub.OutputFormat, FormatOptions: opts, Sink: sub.Sink, StartFrom: from,
 		Lateness: time.Duration(lateness) * time.Microsecond, ExactlyOnce: sub.DeliveryGuarantee == ExactlyOnce,
 	}, deps)
@@ -353,8 +370,8 @@ func (r *Runner) start(ctx context.Context, sub Subscription, rn *run) error {
 		return err
 	}
 	rn.task, rn.cancel, rn.epoch, rn.schema, rn.samples = task, cancel, sub.Epoch, sub.SchemaVersion, nil
-	rn.topic, rn.cluster, rn.parts = route.Topic, route.Cluster, task.Partitions()
-	r.log.Info("job started", "subscription", sub.ID, "epoch", sub.Epoch, "topic", route.Topic, "partitions", len(rn.parts))
+	rn.topic, rn.cluster, rn.parts = src.Topic, src.Cluster, task.Partitions()
+	r.log.Info("job started", "subscription", sub.ID, "epoch", sub.Epoch, "source", src, "partitions", len(rn.parts))
 	return nil
 }
 

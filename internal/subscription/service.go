@@ -240,14 +240,14 @@ func (s *Service) Create(ctx context.Context, spec Spec, dryRun bool) (Subscript
 	return sub, err
 }
 
-const columns = `id, application, tenant, spec, state, schema_version, version, epoch, deleted_at, purge_offsets, created_at, updated_at`
+const columns = `id, application, tenant, spec, state, schema_version, version, epoch, deleted_at, purge_offsets, created_at, updated_at, source_cluster, source_topic, good_epoch`
 
 func insert(ctx context.Context, q store.Querier, sub Subscription) error {
 	spec, err := encodeSpec(sub.Spec)
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `INSERT INTO subscriptions (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+	_, err = q.Exec(ctx, `INSERT INTO subscriptions (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, 0)`,
 		sub.ID, sub.Application, sub.Tenant, string(spec), sub.State, sub.SchemaVersion, sub.Version, sub.Epoch, false, sub.CreatedAt, sub.UpdatedAt)
 	if errors.Is(err, store.ErrForeignKey) {
 		return invalid("body.tenant", "no tenant %q", sub.Tenant)
@@ -261,12 +261,15 @@ func scan(r scanner) (Subscription, error) {
 	var sub Subscription
 	var spec string
 	var deleted sql.NullTime
+	var srcCluster, srcTopic sql.NullString
+	var goodEpoch int64
 	err := r.Scan(&sub.ID, &sub.Application, &sub.Tenant, &spec, &sub.State, &sub.SchemaVersion, &sub.Version, &sub.Epoch,
-		&deleted, &sub.purgeOffsets, &sub.CreatedAt, &sub.UpdatedAt)
+		&deleted, &sub.purgeOffsets, &sub.CreatedAt, &sub.UpdatedAt, &srcCluster, &srcTopic, &goodEpoch)
 	if err != nil {
 		return sub, err
 	}
 	sub.deletedAt = deleted.Time
+	sub.source, sub.started = Source{Cluster: srcCluster.String, Topic: srcTopic.String}, goodEpoch > 0
 	sub.CreatedAt, sub.UpdatedAt = sub.CreatedAt.UTC(), sub.UpdatedAt.UTC()
 	return sub, decodeSpec(&sub.Spec, []byte(spec))
 }

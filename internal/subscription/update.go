@@ -28,9 +28,12 @@ const (
 	// subscription with rollback allows before going back to its last
 	// good spec.
 	rollbackAfter = 3
-	// partitionCheck is how often the runner looks at the partition
-	// counts of its jobs' topics: one metadata request per cluster.
-	partitionCheck = 2 * time.Second
+	// topicCheck is how often the runner looks at its jobs' topics: one
+	// catalog read, and one metadata request per cluster.
+	topicCheck = 2 * time.Second
+	// drainQuiet is how long a job's old topic must have taken no record
+	// before the job leaves it for the tenant's new topic.
+	drainQuiet = 3 * time.Second
 )
 
 // Update is an epoch change in progress, as status shows it.
@@ -53,6 +56,8 @@ const (
 	EventJobStartFailed       = "job.start_failed"
 	EventJobRolledBack        = "job.rolled_back"
 	EventJobPartitionsChanged = "job.partitions_changed"
+	EventJobMoving            = "job.source_moving"
+	EventJobMoved             = "job.source_moved"
 )
 
 // markGood records the subscription's current spec as the last one whose
@@ -199,54 +204,155 @@ func (r *Runner) startFailed(ctx context.Context, sub Subscription, rn *run, err
 		map[string]string{"failed_epoch": strconv.FormatInt(sub.Epoch, 10), "epoch": strconv.FormatInt(back.Epoch, 10), "error": err.Error()})
 }
 
-// watchPartitions looks, every partitionCheck, at the partition count of
-// each running job's topic (one metadata request per cluster) and starts a
-// new epoch for every job whose topic has partitions it does not read.
-func (r *Runner) watchPartitions(ctx context.Context) {
-	if time.Since(r.lastPartitionCheck) < partitionCheck {
+// watchTopics looks, every topicCheck, at the topic of each running job:
+// whether the tenant's topic moved (one catalog read) and whether the
+// job's topic has partitions it does not read (one metadata request per
+// cluster). Either makes a new epoch; a move first lets the job read its
+// old topic to the end.
+func (r *Runner) watchTopics(ctx context.Context) {
+	if time.Since(r.lastTopicCheck) < topicCheck {
 		return
 	}
-	r.lastPartitionCheck = time.Now()
-	byCluster := map[string][]string{}
-	for id, rn := range r.runs {
-		if rn.task != nil && rn.update == nil {
-			byCluster[rn.cluster] = append(byCluster[rn.cluster], id)
-		}
+	r.lastTopicCheck = time.Now()
+	tenants, err := r.cfg.Catalog.Tenants(ctx)
+	if err != nil {
+		r.log.Warn("topic check", "err", err)
+		return
 	}
-	for name, ids := range byCluster {
+	routes := make(map[string]Source, len(tenants))
+	for _, t := range tenants {
+		routes[t.Name] = Source{Cluster: t.Cluster, Topic: t.Topic}
+	}
+	byCluster := map[string][]*run{}
+	for _, rn := range r.runs {
+		if rn.task == nil || rn.update != nil && rn.move == nil {
+			continue // not running, or being updated
+		}
+		if to, ok := routes[rn.tenant]; ok && to != (Source{Cluster: rn.cluster, Topic: rn.topic}) {
+			r.drain(ctx, rn, to)
+			continue
+		}
+		rn.move = nil
+		byCluster[rn.cluster] = append(byCluster[rn.cluster], rn)
+	}
+	for name, runs := range byCluster {
 		adm, err := r.admin(ctx, name)
 		if err != nil {
 			r.log.Warn("partition check", "cluster", name, "err", err)
 			continue
 		}
 		topics := map[string]bool{}
-		for _, id := range ids {
-			topics[r.runs[id].topic] = true
+		for _, rn := range runs {
+			topics[rn.topic] = true
 		}
 		listed, err := adm.ListTopics(ctx, slices.Collect(maps.Keys(topics))...)
 		if err != nil {
 			r.log.Warn("partition check", "cluster", name, "err", err)
 			continue
 		}
-		for _, id := range ids {
-			rn := r.runs[id]
+		for _, rn := range runs {
 			td, ok := listed[rn.topic]
 			if !ok || td.Err != nil || len(td.Partitions) <= len(rn.parts) {
 				continue
 			}
-			sub, changed, err := r.svc.newEpoch(ctx, id, rn.epoch)
+			sub, changed, err := r.svc.newEpoch(ctx, rn.id, rn.epoch)
 			if err != nil {
-				r.log.Warn("new epoch for added partitions", "subscription", id, "err", err)
+				r.log.Warn("new epoch for added partitions", "subscription", rn.id, "err", err)
 				continue
 			}
 			if changed {
 				rn.reason = fmt.Sprintf("topic %s has %d partitions, the job reads %d", rn.topic, len(td.Partitions), len(rn.parts))
-				r.event(ctx, sub, rn.topic, EventJobPartitionsChanged, fmt.Sprintf("Topic %s grew from %d to %d partitions: the job of %s moves to epoch %d.", rn.topic, len(rn.parts), len(td.Partitions), id, sub.Epoch),
+				r.event(ctx, sub, rn.topic, EventJobPartitionsChanged, fmt.Sprintf("Topic %s grew from %d to %d partitions: the job of %s moves to epoch %d.", rn.topic, len(rn.parts), len(td.Partitions), rn.id, sub.Epoch),
 					map[string]string{"from": strconv.Itoa(len(rn.parts)), "to": strconv.Itoa(len(td.Partitions)), "epoch": strconv.FormatInt(sub.Epoch, 10)})
 				r.one(ctx, sub) // now: seconds matter
 			}
 		}
 	}
+}
+
+// move is a job's way from its tenant's old topic to the new one.
+type move struct {
+	to      Source
+	ends    map[int32]int64 // of the old topic, as last listed
+	changed time.Time       // when ends last changed
+}
+
+// drain lets the job read its old topic to the end (every partition read
+// to its end offset, which has not moved for drainQuiet: producers have
+// followed the route) and then moves it to the tenant's new topic as a new
+// epoch, which reads that topic from its start.
+func (r *Runner) drain(ctx context.Context, rn *run, to Source) {
+	from := Source{Cluster: rn.cluster, Topic: rn.topic}
+	now := time.Now()
+	if rn.move == nil || rn.move.to != to {
+		rn.move = &move{to: to, changed: now}
+		rn.update = &Update{FromEpoch: rn.epoch, ToEpoch: rn.epoch + 1, Since: now.UTC(),
+			Reason: fmt.Sprintf("reading %s to its end before moving to %s", from, to)}
+		r.event(ctx, Subscription{ID: rn.id, Spec: Spec{Tenant: rn.tenant}}, rn.topic, EventJobMoving,
+			fmt.Sprintf("The topic of tenant %s moved to %s: the job of %s reads %s to its end first.", rn.tenant, to, rn.id, from),
+			map[string]string{"from": from.String(), "to": to.String()})
+	}
+	adm, err := r.admin(ctx, rn.cluster)
+	if err != nil {
+		r.log.Warn("drain", "subscription", rn.id, "err", err)
+		return
+	}
+	listed, err := adm.ListEndOffsets(ctx, rn.topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		r.log.Warn("drain: end offsets", "subscription", rn.id, "topic", rn.topic, "err", err)
+		return
+	}
+	ends := map[int32]int64{}
+	listed.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
+	if !maps.Equal(ends, rn.move.ends) {
+		rn.move.ends, rn.move.changed = ends, now
+	}
+	consumed := rn.task.Consumed()
+	for p, end := range ends {
+		if consumed[p] < end {
+			return
+		}
+	}
+	if now.Sub(rn.move.changed) < drainQuiet {
+		return
+	}
+	sub, changed, err := r.svc.moveSource(ctx, rn.id, rn.epoch, to)
+	if err != nil || !changed {
+		if err != nil {
+			r.log.Warn("move the job's source", "subscription", rn.id, "err", err)
+		}
+		return
+	}
+	rn.move, rn.update = nil, nil
+	rn.reason = fmt.Sprintf("source moved from %s (read to offsets %s) to %s", from, offsetsText(ends), to)
+	r.event(ctx, sub, rn.topic, EventJobMoved, fmt.Sprintf("The job of %s read %s to its end: epoch %d reads %s from its start.", rn.id, from, sub.Epoch, to),
+		map[string]string{"from": from.String(), "to": to.String(), "end_offsets": offsetsText(ends), "epoch": strconv.FormatInt(sub.Epoch, 10)})
+	r.one(ctx, sub)
+}
+
+// setSource records the source of a job's first start.
+func (s *Service) setSource(ctx context.Context, id string, src Source) error {
+	_, err := s.db.Exec(ctx, `UPDATE subscriptions SET source_cluster = ?, source_topic = ? WHERE id = ? AND source_topic IS NULL`,
+		src.Cluster, src.Topic, id)
+	return err
+}
+
+// moveSource moves a job at epoch to a new source, as a new epoch.
+func (s *Service) moveSource(ctx context.Context, id string, epoch int64, to Source) (Subscription, bool, error) {
+	res, err := s.db.Exec(ctx, `UPDATE subscriptions SET source_cluster = ?, source_topic = ?, epoch = epoch + 1, version = version + 1, updated_at = ?
+WHERE id = ? AND epoch = ? AND deleted_at IS NULL`, to.Cluster, to.Topic, s.cfg.Now().UTC().Truncate(time.Microsecond), id, epoch)
+	if err != nil {
+		return Subscription{}, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Subscription{}, false, nil
+	}
+	s.notify()
+	sub, err := get(ctx, s.db, id)
+	return sub, err == nil, err
 }
 
 // admin returns the runner's admin client of a cluster.
