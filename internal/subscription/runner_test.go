@@ -30,38 +30,10 @@ const eventSchema = `{"type":"record","name":"E","fields":[{"name":"id","type":"
 // from the committed offsets, and nothing is lost.
 func TestRunnersShareByLease(t *testing.T) {
 	ctx := context.Background()
-	addr := kafkatest.Fake(t)
-	db := storetest.SQLite(t)
-	reg := schema.New(db, schema.Config{})
-	cat := catalog.New(db, events.NewLog(db), catalog.Config{Schemas: reg})
-	t.Cleanup(cat.Close)
-	if _, err := cat.RegisterCluster(ctx, catalog.ClusterSpec{Name: "c", Region: "r", Connection: kafkaconn.Config{Bootstrap: []string{addr}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.CreateTenant(ctx, catalog.TenantSpec{Name: "acme", Region: "r", Partitions: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := reg.Register(ctx, "acme", eventSchema); err != nil {
-		t.Fatal(err)
-	}
-	route, err := cat.Route(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := kafkatest.NewClient(t, addr, kgo.DefaultProduceTopic(route.Topic))
-	s := avro.MustParse(eventSchema)
-	produce := func(from, to int) {
-		for id := from; id < to; id++ {
-			v, _ := s.Encode(map[string]any{"id": int64(id)})
-			r := &kgo.Record{Key: []byte(fmt.Sprint(id)), Value: v, Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(1)}}}
-			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	f := newRunnerFixture(t)
+	svc, produce := f.svc, f.produce
 	produce(0, 100)
 
-	svc := New(db, Config{Schemas: reg, SinkEnv: sink.Env{AllowPrivate: true}})
 	out := filepath.Join(t.TempDir(), "out.ndjson")
 	sub, err := svc.Create(ctx, Spec{Application: "app", Tenant: "acme", SQL: "SELECT id FROM tenant",
 		Sink: sink.Spec{Type: "file", Settings: map[string]any{"path": out, "fsync": false}}}, false)
@@ -69,7 +41,7 @@ func TestRunnersShareByLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := func(node string) (context.CancelFunc, chan struct{}) {
-		r := NewRunner(svc, RunnerConfig{Node: node, Catalog: cat})
+		r := NewRunner(svc, RunnerConfig{Node: node, Catalog: f.cat})
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { _ = r.Run(rctx); close(done) }()
@@ -99,6 +71,61 @@ func TestRunnersShareByLease(t *testing.T) {
 			t.Fatalf("id %d delivered %d times across the hand-over at a checkpoint", id, n)
 		}
 	}
+}
+
+// runnerFixture is a store, a catalog with tenant acme (2 partitions on
+// an in-process broker) and its schema, and a subscription service.
+type runnerFixture struct {
+	svc     *Service
+	cat     *catalog.Service
+	events  *events.Log
+	produce func(from, to int)
+}
+
+func newRunnerFixture(t *testing.T) *runnerFixture {
+	ctx := context.Background()
+	addr := kafkatest.Fake(t)
+	db := storetest.SQLite(t)
+	reg := schema.New(db, schema.Config{})
+	evs := events.NewLog(db)
+	cat := catalog.New(db, evs, catalog.Config{Schemas: reg})
+	t.Cleanup(cat.Close)
+	if _, err := cat.RegisterCluster(ctx, catalog.ClusterSpec{Name: "c", Region: "r", Connection: kafkaconn.Config{Bootstrap: []string{addr}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateTenant(ctx, catalog.TenantSpec{Name: "acme", Region: "r", Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.Register(ctx, "acme", eventSchema); err != nil {
+		t.Fatal(err)
+	}
+	route, err := cat.Route(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := kafkatest.NewClient(t, addr, kgo.DefaultProduceTopic(route.Topic))
+	s := avro.MustParse(eventSchema)
+	produce := func(from, to int) {
+		for id := from; id < to; id++ {
+			v, _ := s.Encode(map[string]any{"id": int64(id)})
+			r := &kgo.Record{Key: []byte(fmt.Sprint(id)), Value: v, Headers: []kgo.RecordHeader{{Key: wire.Header, Value: wire.HeaderValue(1)}}}
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	svc := New(db, Config{Schemas: reg, SinkEnv: sink.Env{AllowPrivate: true}})
+	return &runnerFixture{svc: svc, cat: cat, events: evs, produce: produce}
+}
+
+// run runs a runner until the test ends.
+func (f *runnerFixture) run(t *testing.T, node string) *Runner {
+	r := NewRunner(f.svc, RunnerConfig{Node: node, Catalog: f.cat, Events: f.events})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = r.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
 }
 
 func ids(t *testing.T, path string) map[int]int {
