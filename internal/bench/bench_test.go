@@ -206,7 +206,7 @@ func TestCPUProfile(t *testing.T) {
 }
 
 func TestFindAndNames(t *testing.T) {
-	want := []string{"filter-json", "select-all-json", "encode-json", "encode-csv", "encode-avro", "sink-https", "sink-kafka", "sink-postgres", "sink-storage-parquet", "tumble-agg", "e2e-kafka", "nexmark-q0", "nexmark-q1", "nexmark-q2"}
+	want := []string{"filter-json", "select-all-json", "encode-json", "encode-csv", "encode-avro", "sink-https", "sink-kafka", "sink-postgres", "sink-storage-parquet", "tumble-agg", "e2e-kafka", "reliable-update", "nexmark-q0", "nexmark-q1", "nexmark-q2"}
 	if got := Names(); got != strings.Join(want, ", ") {
 		t.Errorf("Names() = %q", got)
 	}

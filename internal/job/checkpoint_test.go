@@ -48,7 +48,9 @@ func TestCheckpointMeta(t *testing.T) {
 }
 
 func TestCheckpointAtLeast(t *testing.T) {
-	f := func(done int64, emitted int) *engine.Frontier { return &engine.Frontier{Watermark: done, Done: done, Emitted: emitted} }
+	f := func(done int64, emitted int) *engine.Frontier {
+		return &engine.Frontier{Watermark: done, Done: done, Emitted: emitted}
+	}
 	older := Checkpoint{Offsets: map[int32]int64{0: 5, 1: 5}, Frontier: f(10, 2), Query: "q"}
 	newer := Checkpoint{Offsets: map[int32]int64{0: 5, 1: 8}, Frontier: f(10, 3), Query: "q"}
 	sameOffsets := Checkpoint{Offsets: map[int32]int64{0: 5, 1: 5}, Frontier: f(10, 5), Query: "q"}

@@ -341,7 +341,16 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (ck Checkpoint, placed bool
 		}
 		fresh = fresh && len(offsets) == 0
 		if stored := owned(offsets, meta); !ck.atLeast(stored) {
+			// The sink is ahead; partitions it never wrote for start
+			// where the group says (their starting offsets, committed
+			// when they were placed).
+			group := ck
 			ck = stored
+			for p, off := range group.Offsets {
+				if _, ok := ck.Offsets[p]; !ok {
+					ck.Offsets[p] = off
+				}
+			}
 		}
 	}
 	var missing []int32

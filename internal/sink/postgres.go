@@ -429,17 +429,26 @@ func (s *postgresSink) Write(ctx context.Context, b *Batch) error {
 		if _, err := tx.Exec(ctx, s.prelude); err != nil {
 			return s.cfg.scrub("lock offsets", err)
 		}
-		stored, _, err := s.stored(ctx, tx)
+		stored, storedMeta, err := s.stored(ctx, tx)
 		if err != nil {
 			return err
 		}
 		// Records of partitions whose stored offset is past them were
 		// written by a committed batch already (this one, retried after
 		// its acknowledgement was lost, or one before a restart).
-		// Aggregation results have no offset: they are always written.
+		// Aggregation results have no offset: they were written if the
+		// stored metadata is this batch's (it moves with every batch of
+		// results).
+		again := len(b.Meta) > 0
+		for p, m := range b.Meta {
+			again = again && storedMeta[p] == m
+		}
 		covered := func(r Record) bool {
+			if r.Partition < 0 {
+				return again
+			}
 			next, ok := stored[r.Partition]
-			return ok && r.Partition >= 0 && r.Offset < next
+			return ok && r.Offset < next
 		}
 		keep := b.Records
 		for i, r := range b.Records {
