@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/internal/engine"
+	"github.com/sluicehq/sluice/internal/sink"
 )
 
 // Checkpoint is where a task stopped, and where the next one resumes.
@@ -29,6 +30,12 @@ type Checkpoint struct {
 	// cannot use its group counts.
 	Frontier *engine.Frontier `json:"frontier,omitempty"`
 	Query    string           `json:"query,omitempty"`
+	// Sink fingerprints the sink of the task that committed it to the
+	// group (SinkID): an exactly-once sink is the truth about its own
+	// offsets, which its task's group commits may run ahead of (a sink
+	// that acknowledges records before they are durable, the storage
+	// sink).
+	Sink string `json:"sink,omitempty"`
 }
 
 // next returns the stop offset of p.
@@ -81,6 +88,14 @@ func QueryID(sql string) string {
 	return hex.EncodeToString(h[:8])
 }
 
+// SinkID fingerprints a sink spec (its type and settings), for
+// Checkpoint.Sink.
+func SinkID(s sink.Spec) string {
+	b, _ := json.Marshal(s) // settings are a map: its keys come sorted
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
 // metaPrefix marks the offset metadata Sluice writes (version 1).
 const metaPrefix = "sluice1:"
 
@@ -94,17 +109,18 @@ type partMeta struct {
 	Done    int64  `json:"d,omitempty"`
 	Emitted int    `json:"e,omitempty"`
 	Max     *int64 `json:"m,omitempty"`
+	Sink    string `json:"k,omitempty"`
 }
 
 // Meta is the checkpoint as offset metadata, per partition; nil when
 // there is nothing beyond the offsets (a filter/project query).
 func (c Checkpoint) Meta() map[int32]string {
-	if c.Frontier == nil && len(c.Next) == 0 {
+	if c.Frontier == nil && len(c.Next) == 0 && c.Sink == "" {
 		return nil
 	}
 	out := make(map[int32]string, len(c.Offsets))
 	for p := range c.Offsets {
-		m := partMeta{Next: c.next(p), Query: c.Query}
+		m := partMeta{Next: c.next(p), Query: c.Query, Sink: c.Sink}
 		if f := c.Frontier; f != nil {
 			w := f.Watermark
 			m.W, m.Done, m.Emitted = &w, f.Done, f.Emitted
@@ -131,6 +147,9 @@ func checkpointOf(offsets map[int32]int64, meta map[int32]string) Checkpoint {
 		var m partMeta
 		if json.Unmarshal([]byte(text), &m) != nil || m.Next < offsets[p] {
 			continue
+		}
+		if m.Sink != "" {
+			c.Sink = m.Sink
 		}
 		if m.Next != offsets[p] {
 			if c.Next == nil {

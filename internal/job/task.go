@@ -340,10 +340,16 @@ func (t *Task) resumeCheckpoint(ctx context.Context) (ck Checkpoint, placed bool
 			return Checkpoint{}, false, fmt.Errorf("offsets stored by the sink: %w", err)
 		}
 		fresh = fresh && len(offsets) == 0
-		if stored := owned(offsets, meta); !ck.atLeast(stored) {
-			// The sink is ahead; partitions it never wrote for start
-			// where the group says (their starting offsets, committed
-			// when they were placed).
+		stored := owned(offsets, meta)
+		switch {
+		case ck.Sink == SinkID(t.spec.Sink):
+			// The group's commits are this sink's task's: they may run
+			// ahead of what the sink made durable. The sink says.
+			ck = stored
+		case !ck.atLeast(stored):
+			// The group's commits are another sink's (an earlier epoch's)
+			// and older: partitions the sink never wrote for start where
+			// the group says.
 			group := ck
 			ck = stored
 			for p, off := range group.Offsets {
@@ -501,6 +507,7 @@ func (t *Task) commit(ctx context.Context, ck Checkpoint) error {
 		return nil
 	}
 	var os kadm.Offsets
+	ck.Sink = SinkID(t.spec.Sink)
 	meta := ck.Meta()
 	for p, o := range ck.Offsets {
 		os.Add(kadm.Offset{Topic: t.spec.Topic, Partition: p, At: o, LeaderEpoch: -1, Metadata: meta[p]})
