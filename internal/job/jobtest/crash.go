@@ -177,8 +177,9 @@ func RunCrash(t testing.TB, c Crash) string {
 	batches := len(c.Want) / 60 // batches of 5 to 125 rows, 65 on average
 	for kill := range c.Kills {
 		// Batches of varying size, so that batch boundaries move between
-		// runs.
-		spec.MaxBatchRecords = 5 + rng.IntN(120)
+		// runs; small enough that the killed runs cannot deliver every
+		// row (few rows, as an aggregation's, with one batch each).
+		spec.MaxBatchRecords = 5 + rng.IntN(min(120, max(1, len(c.Want)/(2*(c.Kills+1)))))
 		runCtx, cancel := context.WithCancel(ctx)
 		how := killHow(rng.IntN(3))
 		cp.arm(1+rng.IntN(max(1, batches/(c.Kills+1))), how, time.Duration(rng.IntN(2000))*time.Microsecond, cancel)
