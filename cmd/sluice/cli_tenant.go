@@ -25,7 +25,7 @@ placement chooses; producers find it through the tenant's route.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	o.register(cmd)
-	cmd.AddCommand(newTenantCreateCmd(o), newTenantListCmd(o), newTenantGetCmd(o), newTenantDeleteCmd(o), newTenantRouteCmd(o))
+	cmd.AddCommand(newTenantCreateCmd(o), newTenantListCmd(o), newTenantGetCmd(o), newTenantDeleteCmd(o), newTenantRouteCmd(o), newTenantMoveCmd(o))
 	return cmd
 }
 
@@ -156,6 +156,41 @@ func newTenantGetCmd(o *clientOpts) *cobra.Command {
 			})
 		},
 	}
+}
+
+func newTenantMoveCmd(o *clientOpts) *cobra.Command {
+	var cluster, topic string
+	cmd := &cobra.Command{
+		Use:   "move NAME --cluster CLUSTER --topic TOPIC",
+		Short: "Make an existing topic (a copy on another cluster, say) the tenant's data topic",
+		Long: `Make an existing topic on a registered cluster the tenant's data topic. The
+catalog does not copy records: create the topic (or mirror the tenant's topic
+there) first. The route changes, so producers move to it; every job of the
+tenant reads its old topic to the end (no record written there for 3
+seconds), then the new one from its start, as a new epoch.`,
+		Example: "  sluice tenant move acme --cluster eu2 --topic sluice.tenant.acme.1",
+		Args:    exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.MoveTenant(cmd.Context(), args[0], cluster, topic)
+			if err != nil {
+				return apiErr("move tenant "+args[0], err)
+			}
+			if o.json() {
+				return printJSON(cmd.OutOrStdout(), t)
+			}
+			return printTenantTable(cmd, []client.Tenant{t})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cluster, "cluster", "", "the registered cluster holding the topic")
+	f.StringVar(&topic, "topic", "", "the topic, which must exist")
+	_ = cmd.MarkFlagRequired("cluster")
+	_ = cmd.MarkFlagRequired("topic")
+	return cmd
 }
 
 func newTenantDeleteCmd(o *clientOpts) *cobra.Command {

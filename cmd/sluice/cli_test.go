@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/internal/client/clienttest"
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // syncBuffer is an output buffer that a command and the test may use at
@@ -288,8 +289,23 @@ func TestCLITenant(t *testing.T) {
 		t.Errorf("topic get does not show the configs given at create:\n%s", topic)
 	}
 
+	// Move: to an existing topic only; the route follows.
+	c.fails([]string{"tenant", "move", "acme", "--cluster", "eu1", "--topic", "no-such-topic"}, "422", `has no topic "no-such-topic"`)
+	copyAdm := kadm.NewClient(kafkatest.NewClient(t, srv.Kafka))
+	if resp, err := copyAdm.CreateTopic(context.Background(), 2, 1, nil, "acme-copy"); err != nil || resp.Err != nil {
+		t.Fatalf("create acme-copy: %v %v", err, resp.Err)
+	}
+	var moved map[string]any
+	decodeJSON(t, c.ok("tenant", "move", "acme", "--cluster", "eu1", "--topic", "acme-copy", "-o", "json"), &moved)
+	if moved["topic"] != "acme-copy" || moved["routeVersion"] != 2.0 {
+		t.Fatalf("tenant move -o json = %v", moved)
+	}
+	if route := c.ok("tenant", "route", "acme"); !strings.Contains(route, "Topic:           acme-copy\n") {
+		t.Fatalf("route after the move:\n%s", route)
+	}
+
 	// Delete needs --yes, and names what it would delete.
-	c.fails([]string{"tenant", "delete", "acme"}, "sluice.tenant.acme.1", "every record", "--yes")
+	c.fails([]string{"tenant", "delete", "acme"}, "acme-copy", "every record", "--yes")
 	c.ok("tenant", "get", "acme")
 	if out := c.ok("tenant", "delete", "acme", "--yes"); out != "tenant \"acme\" deleted\n" {
 		t.Fatalf("tenant delete printed %q", out)

@@ -207,6 +207,21 @@ func (c *Client) DeleteTenant(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/tenants/"+url.PathEscape(name), nil, nil, nil)
 }
 
+// MoveTenant makes an existing topic on a registered cluster the tenant's
+// data topic; its jobs follow (docs/jobs.md, reliable update).
+func (c *Client) MoveTenant(ctx context.Context, name, cluster, topic string) (Tenant, error) {
+	var out Tenant
+	if err := named("tenant", name); err != nil {
+		return out, err
+	}
+	body := struct {
+		Cluster string `json:"cluster"`
+		Topic   string `json:"topic"`
+	}{cluster, topic}
+	err := c.do(ctx, http.MethodPost, "/v1/tenants/"+url.PathEscape(name)+"/move", nil, body, &out)
+	return out, err
+}
+
 // Route returns where producers write the tenant's records.
 func (c *Client) Route(ctx context.Context, tenant string) (Route, error) {
 	var out Route
