@@ -593,13 +593,13 @@ func (s *Service) MoveTenant(ctx context.Context, tenant, cluster, topic string)
 	}
 	admin, err := s.admins.get(c)
 	if err != nil {
-		return Tenant{}, err
+		return Tenant{}, unavailable(err, "cluster %s", cluster)
 	}
 	kctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
 	defer cancel()
 	actual, err := admin.Topics(kctx, topic)
 	if err != nil {
-		return Tenant{}, fmt.Errorf("describe topic %s on cluster %s: %w", topic, cluster, err)
+		return Tenant{}, unavailable(err, "describe topic %s on cluster %s", topic, cluster)
 	}
 	kt, ok := actual[topic]
 	if !ok {
