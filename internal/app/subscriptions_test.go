@@ -118,11 +118,9 @@ type e2e struct {
 	produce func(from, to int)
 }
 
-// startE2E opens a process with both roles, registers the cluster and a
-// tenant with e2eSchema; produce writes records id from..to-1, every
-// fourth an "allow", the others "deny".
-func startE2E(t *testing.T) *e2e {
-	addr := testenv.KafkaClusters(t, 1)[0]
+// runE2EProcess opens a process with both roles on a fresh SQLite store
+// and runs it until the test ends.
+func runE2EProcess(t *testing.T) apiClient {
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := Open(ctx, Options{Roles: []string{RoleServer, RoleWorker}, HTTPAddr: "127.0.0.1:0",
 		StoreDSN: storetest.SQLiteDSN(t), SinkEnv: sink.Env{AllowPrivate: true}})
@@ -137,12 +135,25 @@ func startE2E(t *testing.T) *e2e {
 			t.Errorf("run: %v", err)
 		}
 	})
-	c := apiClient{t: t, base: "http://" + p.API.Addr()}
+	return apiClient{t: t, base: "http://" + p.API.Addr()}
+}
+
+// e2eTenant is a tenant name unique to the test.
+func e2eTenant(t *testing.T) string {
 	tenant := strings.ToLower(strings.ReplaceAll(kafkatest.TopicName(t), "_", "-"))
 	if len(tenant) > 40 {
 		tenant = tenant[len(tenant)-40:]
 	}
-	tenant = "t" + strings.Trim(tenant, "-.")
+	return "t" + strings.Trim(tenant, "-.")
+}
+
+// startE2E opens a process with both roles, registers the cluster and a
+// tenant with e2eSchema; produce writes records id from..to-1, every
+// fourth an "allow", the others "deny".
+func startE2E(t *testing.T) *e2e {
+	addr := testenv.KafkaClusters(t, 1)[0]
+	c := runE2EProcess(t)
+	tenant := e2eTenant(t)
 	c.must(201, "POST", "/v1/clusters", `{"name":"real","region":"eu","bootstrapServers":["`+addr+`"]}`)
 	c.must(201, "POST", "/v1/tenants", `{"name":"`+tenant+`","region":"eu","partitions":2,"replicationFactor":1}`)
 	c.must(201, "POST", "/v1/tenants/"+tenant+"/schemas", `{"schema":`+fmt.Sprintf("%q", e2eSchema)+`}`)

@@ -23,7 +23,6 @@ import (
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/schema/wire"
-	"github.com/sluicehq/sluice/internal/sink"
 	"github.com/sluicehq/sluice/internal/store/storetest"
 	"github.com/sluicehq/sluice/internal/testenv"
 )
@@ -164,26 +163,8 @@ type updateE2E struct {
 
 func startUpdateE2E(t *testing.T, partitions int) *updateE2E {
 	addr := testenv.KafkaClusters(t, 1)[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := Open(ctx, Options{Roles: []string{RoleServer, RoleWorker}, HTTPAddr: "127.0.0.1:0",
-		StoreDSN: storetest.SQLiteDSN(t), SinkEnv: sink.Env{AllowPrivate: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	c := apiClient{t: t, base: "http://" + p.API.Addr()}
-	tenant := strings.ToLower(strings.ReplaceAll(kafkatest.TopicName(t), "_", "-"))
-	if len(tenant) > 40 {
-		tenant = tenant[len(tenant)-40:]
-	}
-	tenant = "t" + strings.Trim(tenant, "-.")
+	c := runE2EProcess(t)
+	tenant := e2eTenant(t)
 	c.must(201, "POST", "/v1/clusters", `{"name":"real","region":"eu","bootstrapServers":["`+addr+`"]}`)
 	c.must(201, "POST", "/v1/tenants", fmt.Sprintf(`{"name":%q,"region":"eu","partitions":%d,"replicationFactor":1}`, tenant, partitions))
 	c.must(201, "POST", "/v1/tenants/"+tenant+"/schemas", `{"schema":`+fmt.Sprintf("%q", flowSchema)+`}`)

@@ -232,7 +232,9 @@ func (r *Runner) watchTopics(ctx context.Context) {
 			r.drain(ctx, rn, to)
 			continue
 		}
-		rn.move = nil
+		if rn.move != nil { // the tenant moved back before the job left
+			rn.move, rn.update = nil, nil
+		}
 		byCluster[rn.cluster] = append(byCluster[rn.cluster], rn)
 	}
 	for name, runs := range byCluster {
