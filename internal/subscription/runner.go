@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/catalog"
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"github.com/sluicehq/sluice/internal/catalog"
 	"github.com/sluicehq/sluice/internal/decode"
 	"github.com/sluicehq/sluice/internal/events"
 	"github.com/sluicehq/sluice/internal/job"
