@@ -136,12 +136,6 @@ func (p *flowProducer) end() int {
 	return len(p.pos)
 }
 
-func (p *flowProducer) produced() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.pos)
-}
-
 // position returns where id went.
 func (p *flowProducer) position(id int64) (int32, int64) {
 	p.mu.Lock()
@@ -284,27 +278,18 @@ func TestUpdateFilterToAggregation(t *testing.T) {
 	// time less the lateness.
 	last := flowTime(produced - 3).Add(-time.Second)
 	filtered := map[int64]bool{}
+	// Windows are emitted in order: once the last window to close is in,
+	// every window is.
+	lastEnd := last.Truncate(10 * time.Second)
 	rows := reader.until("every closed window", func(rows []map[string]any) bool {
 		for _, r := range rows {
 			if we, ok := r["we"].(string); ok {
-				if end, _ := time.Parse(time.RFC3339Nano, we); !end.Add(10 * time.Second).After(last) {
-					return true // a window after the last one to close: all earlier ones are in
-				}
-			}
-		}
-		return false
-	})
-	// Give the last window its own chance: the condition above fires on
-	// the first window ending within 10s of the end.
-	rows = reader.until("the last closed window", func(rows []map[string]any) bool {
-		for _, r := range rows {
-			if we, ok := r["we"].(string); ok {
-				if end, _ := time.Parse(time.RFC3339Nano, we); end.Add(10*time.Second).After(last) && !end.After(last) {
+				if end, _ := time.Parse(time.RFC3339Nano, we); end.Equal(lastEnd) {
 					return true
 				}
 			}
 		}
-		return last.Sub(last.Truncate(10*time.Second)) < time.Second // no window ends in the final stretch
+		return false
 	})
 
 	// The filter's rows: each once, and per partition every record before
