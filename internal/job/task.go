@@ -281,9 +281,11 @@ func Start(ctx context.Context, spec Spec, deps Deps) (*Task, error) {
 	return t, nil
 }
 
-// resumeCheckpoint is where the task resumes: the later of the
-// checkpoints committed to the job's group and stored by an exactly-once
-// sink (a sink used in an earlier epoch may hold an older one). A
+// resumeCheckpoint is where the task resumes: the checkpoint committed to
+// the job's group or, for an exactly-once sink, the one it stored with
+// its writes — the sink's when the group's commits were made with the
+// same sink, else the later of the two (a sink used in an earlier epoch
+// holds an older one). A
 // partition neither names starts where StartFrom points for a new job;
 // for a job that has committed before, it is new to the job (partitions
 // were added) and starts at its earliest offset, so that records written

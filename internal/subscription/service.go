@@ -353,6 +353,9 @@ func (s *Service) all(ctx context.Context) ([]Subscription, error) {
 	return out, rows.Err()
 }
 
+// errUnchanged, returned by an update's change, ends it without a write.
+var errUnchanged = errors.New("unchanged")
+
 // update applies change to the current subscription under optimistic
 // concurrency: ifMatch (a Version; 0 for none) must be the current one.
 func (s *Service) update(ctx context.Context, id string, ifMatch int64, change func(*Subscription) error) (Subscription, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -85,32 +86,19 @@ func (s *Service) rollBack(ctx context.Context, id string, failed int64) (Subscr
 	if err := decodeSpec(&spec, []byte(good.String)); err != nil {
 		return Subscription{}, false, fmt.Errorf("good spec of %s: %w", id, err)
 	}
-	changed := false
 	sub, err := s.update(ctx, id, 0, func(sub *Subscription) error {
-		if sub.Epoch != failed || !sub.deletedAt.IsZero() {
-			return nil
+		if sub.Epoch != failed {
+			return errUnchanged // it moved on meanwhile
 		}
 		spec.Application, spec.Tenant = sub.Application, sub.Tenant
 		sub.Spec, sub.SchemaVersion = spec, int(goodVersion.Int64)
 		sub.Epoch++
-		changed = true
 		return nil
 	})
-	return sub, changed, err
-}
-
-// newEpoch starts a new epoch of the subscription's job if it is still at
-// epoch (the runner saw its topic change under it).
-func (s *Service) newEpoch(ctx context.Context, id string, epoch int64) (Subscription, bool, error) {
-	changed := false
-	sub, err := s.update(ctx, id, 0, func(sub *Subscription) error {
-		if sub.Epoch == epoch && sub.deletedAt.IsZero() {
-			sub.Epoch++
-			changed = true
-		}
-		return nil
-	})
-	return sub, changed, err
+	if errors.Is(err, errUnchanged) {
+		return Subscription{}, false, nil
+	}
+	return sub, err == nil, err
 }
 
 // event records what the runner did to a subscription's job.
@@ -257,7 +245,7 @@ func (r *Runner) watchTopics(ctx context.Context) {
 			if !ok || td.Err != nil || len(td.Partitions) <= len(rn.parts) {
 				continue
 			}
-			sub, changed, err := r.svc.newEpoch(ctx, rn.id, rn.epoch)
+			sub, changed, err := r.svc.nextEpoch(ctx, rn.id, rn.epoch, nil)
 			if err != nil {
 				r.log.Warn("new epoch for added partitions", "subscription", rn.id, "err", err)
 				continue
@@ -321,7 +309,7 @@ func (r *Runner) drain(ctx context.Context, rn *run, to Source) {
 	if now.Sub(rn.move.changed) < drainQuiet {
 		return
 	}
-	sub, changed, err := r.svc.moveSource(ctx, rn.id, rn.epoch, to)
+	sub, changed, err := r.svc.nextEpoch(ctx, rn.id, rn.epoch, &to)
 	if err != nil || !changed {
 		if err != nil {
 			r.log.Warn("move the job's source", "subscription", rn.id, "err", err)
@@ -342,10 +330,16 @@ func (s *Service) setSource(ctx context.Context, id string, src Source) error {
 	return err
 }
 
-// moveSource moves a job at epoch to a new source, as a new epoch.
-func (s *Service) moveSource(ctx context.Context, id string, epoch int64, to Source) (Subscription, bool, error) {
-	res, err := s.db.Exec(ctx, `UPDATE subscriptions SET source_cluster = ?, source_topic = ?, epoch = epoch + 1, version = version + 1, updated_at = ?
-WHERE id = ? AND epoch = ? AND deleted_at IS NULL`, to.Cluster, to.Topic, s.cfg.Now().UTC().Truncate(time.Microsecond), id, epoch)
+// nextEpoch starts a new epoch of the subscription's job if it is still at
+// epoch (the runner saw its topic grow, or move: then to is its new
+// source). It reports whether it did.
+func (s *Service) nextEpoch(ctx context.Context, id string, epoch int64, to *Source) (Subscription, bool, error) {
+	q, args := `UPDATE subscriptions SET epoch = epoch + 1, version = version + 1, updated_at = ?`, []any{s.cfg.Now().UTC().Truncate(time.Microsecond)}
+	if to != nil {
+		q += `, source_cluster = ?, source_topic = ?`
+		args = append(args, to.Cluster, to.Topic)
+	}
+	res, err := s.db.Exec(ctx, q+` WHERE id = ? AND epoch = ? AND deleted_at IS NULL`, append(args, id, epoch)...)
 	if err != nil {
 		return Subscription{}, false, err
 	}
