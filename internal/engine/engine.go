@@ -162,9 +162,6 @@ type Stats struct {
 	Out      uint64 // rows emitted
 	Filtered uint64 // records WHERE rejected
 	Late     uint64 // late records, dropped or dead-lettered
-	// Replayed counts records a restored task read again that belonged
-	// only to windows emitted before (see Restore).
-	Replayed uint64
 	// Errors counts failed records by Reason (Late ones under
 	// DeadLetterLate included).
 	Errors [numReasons]uint64

@@ -243,7 +243,7 @@ func (g *aggregator) process(in *Input, out Emitter) error {
 		if err == errNoWindow {
 			t.stats.Filtered++
 		} else if err == errEmitted {
-			t.stats.Replayed++
+			// Read again by a restored task; counted the first time.
 		} else if err == ErrLate {
 			t.stats.Late++
 			if t.opt.Late == DeadLetterLate {
